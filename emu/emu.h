@@ -1,0 +1,159 @@
+/*
+ * fwemu machine: one emulated Cortex-M4 board (K64F first).
+ *
+ * Lifecycle:  emu_config_defaults(&cfg) -> emu_create(&cfg, &m) -> load flash (emu_flash())
+ *             -> emu_power_on(m) -> emu_run(m, &stop, &result) ... -> emu_destroy(m).
+ *
+ * The machine knows nothing of scenarios, YAML or reports. It executes, keeps an event log and
+ * stops when asked. Everything it does is deterministic from its inputs and cfg.seed.
+ *
+ * Emulated time = executed instructions / core_hz (1 instruction = 1 cycle: a documented
+ * approximation; the M4 averages 1.2-1.5 CPI on flash code with wait states) + stall time
+ * (flash busy waits fast-forwarded, WFI sleeps skipped to the next timer deadline).
+ */
+#ifndef FWEMU_EMU_H
+#define FWEMU_EMU_H
+
+#include "emu_types.h"
+#include "flash.h"
+
+typedef enum emu_err {
+    EMU_OK = 0,
+    EMU_ERR_NOMEM = -1,
+    EMU_ERR_UNICORN = -2,     /* the CPU library failed (details in emu_last_error) */
+    EMU_ERR_ARG = -3,
+    EMU_ERR_STATE = -4,       /* e.g. run before power on */
+    EMU_ERR_IMAGE = -5,       /* bad ELF/binary for loading */
+} emu_err_t;
+
+const char *emu_strerror(int err);
+
+typedef enum emu_ram_fill {
+    EMU_RAM_ZERO = 0,         /* power-on SRAM reads 0 */
+    EMU_RAM_RANDOM,           /* power-on SRAM from the seed */
+    EMU_RAM_RETAIN,           /* power-on keeps whatever SRAM held */
+} emu_ram_fill_t;
+
+typedef enum emu_unmapped {
+    EMU_UNMAPPED_RAZ_WI = 0,  /* peripheral space: read as zero, ignore writes (+ event) */
+    EMU_UNMAPPED_BUSFAULT,    /* raise a BusFault (+ event) */
+} emu_unmapped_t;
+
+typedef struct emu_config {
+    const char *board;        /* "k64f" */
+    uint64_t seed;
+    emu_ram_fill_t ram_fill;
+    emu_unmapped_t unmapped;
+    bool fault_stops;         /* true: stop at the first fault instead of running HardFault */
+    bool wdog_enabled;        /* WDOG enabled out of reset (true on the real part) */
+    uint32_t core_hz;         /* 120000000 */
+    flash_cfg_t flash;        /* geometry and timing; filled by emu_config_defaults */
+    size_t event_capacity;    /* events kept (ring, newest kept); 0 = 4096 */
+    size_t console_capacity;  /* console bytes kept (newest); 0 = 64 KiB */
+    /* "app running" recognition without our marker (0 / NULL = off) */
+    uint32_t app_region_start, app_region_end; /* CPU executes here after VTOR moved here */
+    const char *app_console_text;              /* console contains this text */
+    uint32_t app_symbol_addr;                  /* execution reaches this address (ELF symbol) */
+    bool trace_code;          /* exact PCs: UC_HOOK_CODE on every instruction (slow) */
+    /* Console bytes as they are transmitted (UART0 and semihosting), for streaming. */
+    void (*console_cb)(void *ctx, uint8_t byte);
+    void *console_ctx;
+} emu_config_t;
+
+void emu_config_defaults(emu_config_t *cfg);   /* K64F board, zero fill, watchdog on */
+
+typedef struct emu_machine emu_machine_t;
+
+int emu_create(const emu_config_t *cfg, emu_machine_t **out);
+const char *emu_create_error(void);      /* why the last emu_create in this thread failed */
+void emu_destroy(emu_machine_t *m);
+const char *emu_last_error(const emu_machine_t *m);
+const emu_config_t *emu_config(const emu_machine_t *m);
+
+flash_t *emu_flash(emu_machine_t *m);
+/* The fault injector's flash hook (chained behind the machine's own, which logs events and
+ * checks stop.flash_ops). NULL removes it. */
+void emu_set_flash_hook(emu_machine_t *m, flash_hook_fn fn, void *ctx);
+
+/* Load a Cortex-M ELF: PT_LOAD segments inside flash are written to flash (host write);
+ * segments in RAM are written to RAM (loaded again at each power-on, like a debugger load).
+ * Returns EMU_ERR_IMAGE with a message in emu_last_error for bad files. */
+int emu_load_elf(emu_machine_t *m, const char *path);
+
+/* Power and reset. power_on: fill RAM per cfg, reset every peripheral, load MSP/PC. */
+int emu_power_on(emu_machine_t *m);
+void emu_power_off(emu_machine_t *m);          /* logs POWER_OFF; CPU stops */
+int emu_reset(emu_machine_t *m, emu_reset_kind_t kind);  /* warm resets keep SRAM */
+bool emu_powered(const emu_machine_t *m);
+
+/* Why emu_run returned. */
+typedef enum emu_stop_reason {
+    EMU_STOP_APP_RUNNING = 0, /* the app reached its running marker (or a recognition rule) */
+    EMU_STOP_RESETS,          /* stop.resets resets happened */
+    EMU_STOP_TIME,            /* emulated time reached stop.time_ns */
+    EMU_STOP_FLASH_OP,        /* the flash op count reached stop.flash_ops */
+    EMU_STOP_FAULT,           /* a fault (only when cfg.fault_stops or stop.on_fault) */
+    EMU_STOP_LOCKUP,          /* the core locked up (when stop.on_lockup; else it resets) */
+    EMU_STOP_HALT,            /* WFI with nothing that can wake the core */
+    EMU_STOP_BUDGET,          /* instruction budget used up */
+    EMU_STOP_POWER_CUT,       /* a flash hook cut power */
+    EMU_STOP_SEMIHOST_EXIT,   /* SYS_EXIT / SYS_EXIT_EXTENDED */
+    EMU_STOP_CONSOLE,         /* console contains stop.console_text */
+    EMU_STOP_ERROR,           /* internal error (emu_last_error) */
+    EMU_STOP_REASON_COUNT
+} emu_stop_reason_t;
+
+const char *emu_stop_reason_name(emu_stop_reason_t r);
+
+/* Stop conditions for one emu_run. Zero means "not a condition" for every field. */
+typedef struct emu_stop {
+    bool app_running;           /* stop when the app is recognised as running */
+    uint32_t resets;            /* stop after this many resets during this run */
+    uint64_t time_ns;           /* absolute emulated time */
+    uint64_t flash_ops;         /* absolute flash op count (flash_log_total) */
+    bool on_fault;
+    bool on_lockup;
+    uint64_t max_insns;         /* budget for this run; 0 = 10^10 */
+    const char *console_text;
+} emu_stop_t;
+
+typedef struct emu_result {
+    emu_stop_reason_t reason;
+    int exit_code;              /* semihosting exit code */
+    uint64_t time_ns, insns;
+    uint32_t pc;
+} emu_result_t;
+
+int emu_run(emu_machine_t *m, const emu_stop_t *stop, emu_result_t *res);
+
+/* Observation */
+uint64_t emu_time_ns(const emu_machine_t *m);
+uint64_t emu_insns(const emu_machine_t *m);
+size_t emu_event_count(const emu_machine_t *m);        /* events kept */
+uint64_t emu_event_total(const emu_machine_t *m);      /* events ever logged */
+const emu_event_t *emu_event_get(const emu_machine_t *m, size_t i);  /* i < count, oldest first */
+const char *emu_console(const emu_machine_t *m, size_t *len);        /* NUL-terminated */
+uint32_t emu_reset_count(const emu_machine_t *m, emu_reset_kind_t kind);
+bool emu_app_running(const emu_machine_t *m);
+uint32_t emu_app_marker(const emu_machine_t *m);       /* last marker value (app version) */
+uint32_t emu_vtor(const emu_machine_t *m);
+uint32_t emu_reg(emu_machine_t *m, int uc_reg);        /* UC_ARM_REG_* */
+int emu_mem_read(emu_machine_t *m, uint32_t addr, void *buf, uint32_t len);
+int emu_mem_write(emu_machine_t *m, uint32_t addr, const void *buf, uint32_t len);
+/* Push bytes into the console UART's receive FIFO. */
+int emu_uart_rx(emu_machine_t *m, const uint8_t *data, size_t len);
+
+/* Snapshots: whole machine (CPU, RAM, flash, peripherals, NVIC/SCS, time, counters). */
+typedef struct emu_snapshot emu_snapshot_t;
+int emu_snapshot_save(emu_machine_t *m, emu_snapshot_t **out);
+int emu_snapshot_restore(emu_machine_t *m, const emu_snapshot_t *s);
+void emu_snapshot_free(emu_snapshot_t *s);
+
+/* Test register block (our marker device) at EMU_TESTDEV_BASE:
+ *   +0x0 MARKER (w): app writes its version => "app running" marker, event MARKER
+ *   +0x4 EXIT (w): stop with exit code (like semihosting SYS_EXIT)
+ *   +0x8 ID (r): 0x46574D55 ("FWMU") so firmware can tell it runs under fwemu */
+#define EMU_TESTDEV_BASE 0x400FE000u
+#define EMU_TESTDEV_ID 0x46574D55u
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * fwemu test application (app_v1/v2/v3 are this file built with -DAPP_VERSION=1/2/3).
+ *
+ * Runs from the active slot at 0x8400, started by the bootloader (or any loader that jumps to its
+ * reset vector): start-up sets MSP and VTOR from this image's own vector table, so it does not
+ * depend on the state the loader left them in.
+ *
+ *   1. fw_early_init: watchdog APP_WDOG_TIMEOUT_MS on the LPO, configuration locked until reset;
+ *   2. prints "[APP] fwemu app v<N> running" on UART0 and waits until it has left the UART;
+ *   3. writes APP_VERSION to the fwemu marker register (FWEMU_MARKER, see below);
+ *   4. SysTick every APP_TICK_MS; the main loop sleeps in WFI, and after each wake-up refreshes the
+ *      watchdog (at task level, not in the interrupt, so a stuck main loop still resets);
+ *   5. after APP_CONFIRM_MS of healthy running, clears the bootloader's crash counter
+ *      (bootstate_confirm) and prints "[APP] boot confirmed".
+ *
+ * FWEMU_MARKER (default 1): a 32-bit store of APP_VERSION to 0x400FE000, the fwemu test device's
+ * MARKER register, tells the emulator "application running". On real K64F silicon this address
+ * is reserved (a store may fault): build with -DFWEMU_MARKER=0 for hardware.
+ */
+#include <stdint.h>
+
+#include "bootstate.h"
+#include "k64f.h"
+#include "startup.h"
+#include "uart.h"
+#include "wdog.h"
+
+#ifndef APP_VERSION
+#error "build with -DAPP_VERSION=<n>"
+#endif
+#ifndef FWEMU_MARKER
+#define FWEMU_MARKER 1
+#endif
+#ifndef APP_WDOG_TIMEOUT_MS
+#define APP_WDOG_TIMEOUT_MS 1000u
+#endif
+#ifndef APP_TICK_MS
+#define APP_TICK_MS 10u
+#endif
+#ifndef APP_CONFIRM_MS
+#define APP_CONFIRM_MS 1000u
+#endif
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static volatile uint32_t ticks;
+
+/* Before .data/.bss (startup.h). The bootloader left ALLOWUPDATE = 1; lock it now. */
+void fw_early_init(void)
+{
+    wdog_init(APP_WDOG_TIMEOUT_MS, false);
+}
+
+void SysTick_Handler(void); /* overrides the weak alias in startup.c */
+void SysTick_Handler(void)
+{
+    ticks++;
+}
+
+int main(void)
+{
+    wdog_refresh();
+    uart_init();
+    uart_puts("[APP] fwemu app v" STR(APP_VERSION) " running\n");
+    uart_flush();
+#if FWEMU_MARKER
+    FWEMU_TESTDEV_MARKER = (uint32_t)(APP_VERSION);
+#endif
+
+    SYST_RVR = K64F_CORE_CLOCK_HZ / (1000u / APP_TICK_MS) - 1u;
+    SYST_CVR = 0;
+    SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
+
+    uint32_t seen = 0;
+    int confirmed = 0;
+    for (;;) {
+        cpu_wfi();
+        uint32_t now = ticks;
+        if (now == seen)
+            continue;
+        seen = now;
+        wdog_refresh();
+        if (!confirmed && now >= APP_CONFIRM_MS / APP_TICK_MS) {
+            bootstate_confirm();
+            confirmed = 1;
+            uart_puts("[APP] boot confirmed\n");
+        }
+    }
+}

@@ -1,0 +1,360 @@
+/* Flash images on the host: see image.h for the contract. */
+#include "image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <mbedtls/sha256.h>
+
+#include "elf.h"
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+const char *image_strerror(int err)
+{
+    switch (err) {
+    case IMAGE_OK: return "ok";
+    case IMAGE_ERR_IO: return "I/O error";
+    case IMAGE_ERR_FORMAT: return "bad firmware file";
+    case IMAGE_ERR_NOMEM: return "out of memory";
+    case IMAGE_ERR_SIZE: return "does not fit";
+    case IMAGE_ERR_ARG: return "bad argument";
+    default: return "unknown image error";
+    }
+}
+
+void image_sha256(const uint8_t *data, size_t len, uint8_t out[32])
+{
+    static const uint8_t empty[1];
+    mbedtls_sha256_ret(len ? data : empty, len, out, 0);
+}
+
+void image_make_header(uint64_t version, const uint8_t *body, size_t len,
+                       uint8_t out[MBED_HDR_V2_SIZE])
+{
+    uint8_t sha[32];
+    mbed_hdr_v2_t h;
+    image_sha256(body, len, sha);
+    mbed_hdr_v2_init(&h, version, (uint64_t)len, sha);
+    mbed_hdr_v2_encode(&h, out);
+}
+
+int image_read_file(const char *path, size_t max, uint8_t **out, size_t *len, char *err,
+                    size_t errlen)
+{
+    *out = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return IMAGE_ERR_IO;
+    }
+    size_t cap = 64 * 1024, n = 0;
+    uint8_t *buf = malloc(cap);
+    int rc = IMAGE_OK;
+    if (!buf) {
+        seterr(err, errlen, "%s: out of memory", path);
+        rc = IMAGE_ERR_NOMEM;
+        goto done;
+    }
+    for (;;) {
+        if (n == cap) {
+            if (n > max) {
+                seterr(err, errlen, "%s: file larger than %zu bytes", path, max);
+                rc = IMAGE_ERR_SIZE;
+                goto done;
+            }
+            uint8_t *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                seterr(err, errlen, "%s: out of memory", path);
+                rc = IMAGE_ERR_NOMEM;
+                goto done;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                seterr(err, errlen, "%s: read error: %s", path, strerror(errno));
+                rc = IMAGE_ERR_IO;
+                goto done;
+            }
+            break;
+        }
+    }
+    if (n > max) {
+        seterr(err, errlen, "%s: file larger than %zu bytes", path, max);
+        rc = IMAGE_ERR_SIZE;
+        goto done;
+    }
+    *out = buf;
+    *len = n;
+    buf = NULL;
+done:
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+/* elf_parse names the buffer "<memory>": put our name in its place. */
+static void rename_elf_err(char *err, size_t errlen, const char *name, const char *msg)
+{
+    static const char mem[] = "<memory>: ";
+    if (strncmp(msg, mem, sizeof mem - 1) == 0)
+        msg += sizeof mem - 1;
+    seterr(err, errlen, "%s: %s", name, msg);
+}
+
+static int map_elf_err(int rc)
+{
+    switch (rc) {
+    case ELF_ERR_NOMEM: return IMAGE_ERR_NOMEM;
+    case ELF_ERR_IO: return IMAGE_ERR_IO;
+    default: return IMAGE_ERR_FORMAT;
+    }
+}
+
+static int flatten_elf(const char *name, const uint8_t *data, size_t size, uint32_t link_base,
+                       uint8_t **out, size_t *len, char *err, size_t errlen)
+{
+    fw_layout_t l;
+    fw_layout_default(&l);
+    uint64_t fbase = l.flash_base, fend = (uint64_t)l.flash_base + l.flash_size;
+    char msg[256] = "";
+    elf_image_t img;
+
+    int rc = elf_parse(data, size, &img, msg, sizeof msg);
+    if (rc) {
+        rename_elf_err(err, errlen, name, msg);
+        return map_elf_err(rc);
+    }
+    if (link_base < fbase || link_base >= fend) {
+        seterr(err, errlen, "%s: link base 0x%08x is outside flash [0x%08llx, 0x%08llx)", name,
+               link_base, (unsigned long long)fbase, (unsigned long long)fend);
+        elf_free(&img);
+        return IMAGE_ERR_ARG;
+    }
+    for (int i = 0; i < img.nseg; i++) {
+        const elf_segment_t *s = &img.seg[i];
+        uint64_t a = s->paddr, e = a + s->filesz;
+        if (e <= fbase || a >= fend)
+            continue;               /* not flash (RAM, peripherals): not part of the image */
+        if (a < link_base || e > fend) {
+            seterr(err, errlen, "%s: loadable segment %d at [0x%08llx, 0x%08llx) lies outside "
+                   "[0x%08x, 0x%08llx): is the ELF linked for this slot?", name, i,
+                   (unsigned long long)a, (unsigned long long)e, link_base,
+                   (unsigned long long)fend);
+            elf_free(&img);
+            return IMAGE_ERR_FORMAT;
+        }
+    }
+    rc = elf_to_binary(&img, link_base, (uint32_t)(fend - link_base), out, len, msg, sizeof msg);
+    elf_free(&img);
+    if (rc) {
+        seterr(err, errlen, "%s: %s", name, msg);
+        return map_elf_err(rc);
+    }
+    if (*len == 0) {
+        seterr(err, errlen, "%s: no loadable bytes in flash at [0x%08x, 0x%08llx)", name, link_base,
+               (unsigned long long)fend);
+        return IMAGE_ERR_FORMAT;
+    }
+    return IMAGE_OK;
+}
+
+int image_load_fw_buf(const char *name, const uint8_t *data, size_t size, uint32_t link_base,
+                      uint8_t **out, size_t *len, char *err, size_t errlen)
+{
+    *out = NULL;
+    *len = 0;
+    if (!name)
+        name = "<image>";
+    if (!data || size == 0) {
+        seterr(err, errlen, "%s: empty file", name);
+        return IMAGE_ERR_FORMAT;
+    }
+    if (elf_is_elf(data, size))
+        return flatten_elf(name, data, size, link_base, out, len, err, errlen);
+    uint8_t *b = malloc(size);
+    if (!b) {
+        seterr(err, errlen, "%s: out of memory (%zu bytes)", name, size);
+        return IMAGE_ERR_NOMEM;
+    }
+    memcpy(b, data, size);
+    *out = b;
+    *len = size;
+    return IMAGE_OK;
+}
+
+int image_load_fw(const char *path, uint32_t link_base, uint8_t **out, size_t *len, char *err,
+                  size_t errlen)
+{
+    uint8_t *file;
+    size_t n;
+    *out = NULL;
+    *len = 0;
+    int rc = image_read_file(path, IMAGE_MAX_FILE, &file, &n, err, errlen);
+    if (rc)
+        return rc;
+    rc = image_load_fw_buf(path, file, n, link_base, out, len, err, errlen);
+    free(file);
+    return rc;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int image_write_atomic(const char *path, const uint8_t *data, size_t len, char *err, size_t errlen)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) : 0;
+    const char *base = slash ? slash + 1 : path;
+    if (*base == '\0') {
+        seterr(err, errlen, "%s: not a file name", path);
+        return IMAGE_ERR_ARG;
+    }
+    char dir[4096];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (dirlen == 0)
+        snprintf(dir, sizeof dir, "/");
+    else if (dirlen < sizeof dir)
+        snprintf(dir, sizeof dir, "%.*s", (int)dirlen, path);
+    else {
+        seterr(err, errlen, "%s: path too long", path);
+        return IMAGE_ERR_ARG;
+    }
+    size_t tlen = strlen(dir) + strlen(base) + 16;
+    char *tmp = malloc(tlen);
+    if (!tmp) {
+        seterr(err, errlen, "%s: out of memory", path);
+        return IMAGE_ERR_NOMEM;
+    }
+    snprintf(tmp, tlen, "%s/.%s.XXXXXX", dir, base);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        seterr(err, errlen, "%s: cannot create a temporary file in %s: %s", path, dir, strerror(errno));
+        free(tmp);
+        return IMAGE_ERR_IO;
+    }
+    mode_t um = umask(0);
+    umask(um);
+    const char *what = NULL;
+    if (fchmod(fd, 0666 & ~um) != 0)
+        what = "chmod";
+    else if (write_all(fd, data, len) != 0)
+        what = "write";
+    else if (fsync(fd) != 0)
+        what = "fsync";
+    int saved = errno;
+    if (close(fd) != 0 && !what) {
+        what = "close";
+        saved = errno;
+    }
+    if (!what && rename(tmp, path) != 0) {
+        what = "rename";
+        saved = errno;
+    }
+    if (what) {
+        unlink(tmp);
+        free(tmp);
+        seterr(err, errlen, "%s: %s failed: %s", path, what, strerror(saved));
+        return IMAGE_ERR_IO;
+    }
+    free(tmp);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        (void)fsync(dfd);          /* makes the rename durable; best effort */
+        close(dfd);
+    }
+    return IMAGE_OK;
+}
+
+/* Check one part against its limit; describe it as "<role> image '<name>'". */
+static int check_part(const image_part_t *p, const char *role, const char *region, uint64_t limit,
+                      char *err, size_t errlen)
+{
+    if (!p->data)
+        return IMAGE_OK;
+    if ((uint64_t)p->len > limit) {
+        seterr(err, errlen, "%s image '%s' is %zu bytes; the %s holds %llu (0x%llx)", role,
+               p->name ? p->name : role, p->len, region, (unsigned long long)limit,
+               (unsigned long long)limit);
+        return IMAGE_ERR_SIZE;
+    }
+    return IMAGE_OK;
+}
+
+static void place_slot(uint8_t *flash, uint32_t base, uint32_t hdr_addr, uint32_t body_addr,
+                       const image_part_t *p)
+{
+    uint8_t hdr[MBED_HDR_V2_SIZE];
+    image_make_header(p->version, p->data, p->len, hdr);
+    memcpy(flash + (hdr_addr - base), hdr, sizeof hdr);
+    if (p->len)
+        memcpy(flash + (body_addr - base), p->data, p->len);
+}
+
+int image_assemble(const fw_layout_t *l, const image_parts_t *parts, uint8_t *flash,
+                   size_t flash_size, char *err, size_t errlen)
+{
+    if (!l || !parts || !flash) {
+        seterr(err, errlen, "image_assemble: missing layout, parts or flash buffer");
+        return IMAGE_ERR_ARG;
+    }
+    if (flash_size != l->flash_size) {
+        seterr(err, errlen, "flash buffer is %zu bytes, the layout needs %u", flash_size,
+               l->flash_size);
+        return IMAGE_ERR_SIZE;
+    }
+    int rc = check_part(&parts->bootloader, "bootloader", "bootloader region", l->bootloader_size,
+                        err, errlen);
+    if (!rc)
+        rc = check_part(&parts->active, "active", "active app slot", l->app_max_size, err, errlen);
+    if (!rc)
+        rc = check_part(&parts->candidate, "candidate", "candidate slot", fw_layout_candidate_max(l),
+                        err, errlen);
+    if (rc)
+        return rc;
+
+    memset(flash, 0xFF, flash_size);
+    const uint32_t b = l->flash_base;
+    if (parts->bootloader.data && parts->bootloader.len)
+        memcpy(flash + (l->bootloader_start - b), parts->bootloader.data, parts->bootloader.len);
+    if (parts->active.data)
+        place_slot(flash, b, l->active_header, l->app_start, &parts->active);
+    if (parts->candidate.data)
+        place_slot(flash, b, l->candidate_start, l->candidate_start + l->candidate_payload_offset,
+                   &parts->candidate);
+    return IMAGE_OK;
+}

@@ -1,0 +1,39 @@
+/* fwemu: command-line entry. Each verb lives in harness/cmd_<verb>.c (cmds.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmds.h"
+
+static const char usage[] =
+    "usage: fwemu <verb> [options]   (fwemu <verb> --help for each verb)\n"
+    "\n"
+    "fwemu emulates a Cortex-M4 device (NXP K64F) running its real bootloader and app, to test\n"
+    "firmware updates: power loss, corrupt headers, bad candidates.\n"
+    "\n"
+    "verbs:\n"
+    "  boot      power on the device (a flash image, an ELF, or the bundled image) and run it\n"
+    "  image     assemble a flash image from a bootloader and app binaries (ELF or raw)\n"
+    "  inspect   decode a flash dump: regions, headers, digests, what the bootloader will do\n"
+    "\n"
+    "Exit status: 0 success, 1 a check failed, 2 bad arguments or input, 3 internal error.\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return FWEMU_EXIT_USAGE;
+    }
+    const char *verb = argv[1];
+    if (!strcmp(verb, "-h") || !strcmp(verb, "--help") || !strcmp(verb, "help")) {
+        fputs(usage, stdout);
+        return FWEMU_EXIT_OK;
+    }
+    if (!strcmp(verb, "boot"))
+        return cmd_boot(argc - 1, argv + 1);
+    if (!strcmp(verb, "image"))
+        return cmd_image(argc - 1, argv + 1);
+    if (!strcmp(verb, "inspect"))
+        return cmd_inspect(argc - 1, argv + 1);
+    fprintf(stderr, "fwemu: unknown verb '%s'\n\n%s", verb, usage);
+    return FWEMU_EXIT_USAGE;
+}
