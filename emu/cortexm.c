@@ -184,17 +184,39 @@ static uint32_t vector_of(cortexm_t *cm, int exc, bool *ok)
     return v;
 }
 
-/* Switch QEMU into handler mode for exception `exc` and return the architectural MSP/PSP.
- * QEMU keeps the current SP in R13 and the other one in other_sp (read back as "PSP" while in
- * handler mode); writing IPSR does not swap them, so after the write R13 still holds the SP
- * that was current in thread mode. */
-static void enter_handler_mode(cortexm_t *cm, uint32_t exc, bool was_psp, uint32_t *msp, uint32_t *psp)
+/* Read the architectural MSP and PSP whatever mode the core is in. Unprivileged thread code
+ * reads MSP/PSP as 0 through QEMU's MRS helper, so look from handler mode: an IPSR write goes
+ * through QEMU's write_v7m_exception, which swaps the banked SPs as the mode changes, so R13 and
+ * the MSP/PSP accessors stay consistent. The caller must then set the mode with set_mode(). */
+static void read_sps(cortexm_t *cm, uint32_t *msp, uint32_t *psp)
 {
-    uint32_t cur = rd(cm, UC_ARM_REG_SP);
-    wr(cm, UC_ARM_REG_IPSR, exc);            /* privileged from here on: reads are reliable */
-    uint32_t other = rd(cm, UC_ARM_REG_PSP);
-    if (was_psp) { *psp = cur; *msp = other; }
-    else { *msp = cur; *psp = other; }
+    if ((rd(cm, UC_ARM_REG_IPSR) & 0x1FF) == 0)
+        wr(cm, UC_ARM_REG_IPSR, 3);
+    *msp = rd(cm, UC_ARM_REG_MSP);
+    *psp = rd(cm, UC_ARM_REG_PSP);
+}
+
+/* Put QEMU in the architectural state (IPSR, CONTROL, MSP, PSP), in an order that works around
+ * QEMU's rules: v7-M ignores CONTROL.SPSEL writes in handler mode and unprivileged CONTROL/MSP/
+ * PSP writes. So: become handler (privileged), clear
+ * nPRIV, drop to privileged thread mode, set SPSEL there (QEMU swaps the SPs itself), write both
+ * SPs through the banked accessors, set nPRIV, then write xPSR (which may re-enter handler mode:
+ * SPSEL is 0 then, as B1.5.6 requires, so R13 is the MSP). Must end with refresh_mode(). */
+static void set_mode(cortexm_t *cm, uint32_t xpsr, uint32_t control, uint32_t msp, uint32_t psp)
+{
+    uint32_t ipsr = xpsr & 0x1FF;
+    bool spsel = ipsr == 0 && (control & 2);
+    if ((rd(cm, UC_ARM_REG_IPSR) & 0x1FF) == 0)
+        wr(cm, UC_ARM_REG_IPSR, 3);
+    wr(cm, UC_ARM_REG_CONTROL, control & ~1u);          /* privileged (nPRIV = 0) */
+    wr(cm, UC_ARM_REG_IPSR, 0);
+    refresh_mode(cm);
+    wr(cm, UC_ARM_REG_CONTROL, (control & ~3u) | (spsel ? 2u : 0u));
+    wr(cm, UC_ARM_REG_MSP, msp);
+    wr(cm, UC_ARM_REG_PSP, psp);
+    wr(cm, UC_ARM_REG_CONTROL, (control & ~2u) | (spsel ? 2u : 0u));
+    wr(cm, UC_ARM_REG_XPSR_NZCVQG, xpsr);
+    refresh_mode(cm);
 }
 
 /* Push the exception frame and branch to the handler of `exc`. return_pc: the instruction to
@@ -222,7 +244,7 @@ static bool exception_entry(cortexm_t *cm, int exc, uint32_t return_pc, bool tai
         frame[6] = return_pc & ~1u;
         uint32_t xpsr = frame[7] & ~(1u << 9);
         uint32_t msp, psp;
-        enter_handler_mode(cm, (uint32_t)exc, was_psp, &msp, &psp);
+        read_sps(cm, &msp, &psp);
         uint32_t sp = was_psp ? psp : msp;
         uint32_t framesize = fp ? 0x68u : 0x20u;
         bool realign = (cm->s.ccr & (1u << 9)) && (sp & 4);   /* CCR.STKALIGN */
@@ -244,10 +266,8 @@ static bool exception_entry(cortexm_t *cm, int exc, uint32_t return_pc, bool tai
                 stk_ok = mem_write32(cm, sp + 0x60u, rd(cm, UC_ARM_REG_FPSCR));
         }
         if (was_psp) psp = sp; else msp = sp;
-        /* Now in handler mode: R13 is MSP, other_sp is PSP. */
-        wr(cm, UC_ARM_REG_SP, msp);
-        wr(cm, UC_ARM_REG_PSP, psp);
-        wr(cm, UC_ARM_REG_CONTROL, control & ~6u);        /* SPSEL = 0, FPCA = 0 */
+        /* B1.5.6 ExceptionTaken: handler mode, IPSR = exc, T = 1, IT = 0, SPSEL = 0, FPCA = 0 */
+        set_mode(cm, (frame[7] & 0xF80F0000u) | (1u << 24) | (uint32_t)exc, control & ~6u, msp, psp);
         exc_return = 0xFFFFFFE1u | (fp ? 0 : 0x10u) | (ipsr == 0 ? 8u : 0u) | (was_psp ? 4u : 0u);
         if (!stk_ok) {
             cm->s.cfsr |= CFSR_STKERR;
@@ -407,8 +427,32 @@ bool cm_exception_return(cortexm_t *cm, uint32_t exc_return)
             if (e != (int)ipsr && cm->s.active[e]) { valid = false; break; }
     }
     if (!valid) {
-        /* INVPC UsageFault; the faulting "instruction" is the return itself (stacked LR). */
-        return cm_fault(cm, CM_EXC_USAGEFAULT, CFSR_INVPC, 0, 0, rd(cm, UC_ARM_REG_LR));
+        /* B1.5.8 ExceptionReturn, illegal EXC_RETURN or mismatched return: DeActivate the
+         * returning exception, UFSR.INVPC, LR = the bad EXC_RETURN, and ExceptionTaken(UsageFault)
+         * with no new stacking (the frame of the interrupted code stays); escalation as usual. */
+        if (ipsr && ipsr < CM_NUM_EXC)
+            cm->s.active[ipsr] = 0;
+        cm->s.cfsr |= CFSR_INVPC;
+        int target = CM_EXC_USAGEFAULT;
+        if (!(cm->s.shcsr & (1u << 18)) ||
+            group_priority(cm, exc_priority(cm, CM_EXC_USAGEFAULT)) >= execution_priority(cm)) {
+            target = CM_EXC_HARDFAULT;
+            cm->s.hfsr |= HFSR_FORCED;
+        }
+        log_fault(cm, EMU_EV_FAULT, target, 0, exc_return, "INVPC");
+        if (target == CM_EXC_HARDFAULT && execution_priority(cm) <= -1) {
+            lockup(cm, exc_return, "INVPC in HardFault");
+            return false;
+        }
+        if (cm->fault_stops) {
+            cm->stop_requested = true;
+            return true;
+        }
+        if (!exception_entry(cm, target, 0, true, exc_return)) {
+            lockup(cm, exc_return, "fault during INVPC entry");
+            return false;
+        }
+        return true;
     }
     cm->s.active[ipsr] = 0;
     if (cm->s.locked_up)
@@ -425,7 +469,7 @@ bool cm_exception_return(cortexm_t *cm, uint32_t exc_return)
         return take_hardfault(cm, 0, "fault during tail-chain");
     }
 
-    uint32_t msp = rd(cm, UC_ARM_REG_SP);
+    uint32_t msp = rd(cm, UC_ARM_REG_MSP);
     uint32_t psp = rd(cm, UC_ARM_REG_PSP);
     uint32_t sp = use_psp ? psp : msp;
     uint32_t frame[8];
@@ -450,28 +494,17 @@ bool cm_exception_return(cortexm_t *cm, uint32_t exc_return)
     if (use_psp) psp = sp; else msp = sp;
     uint32_t control = rd(cm, UC_ARM_REG_CONTROL);
     control = (control & ~6u) | (use_psp ? 2u : 0u) | (fp ? 4u : 0u);
-    /* Still in handler mode: R13 = "MSP", other_sp = "PSP" for QEMU. After the IPSR write below
-     * QEMU will treat R13 as the current SP of the mode we return to, so load it accordingly. */
-    if (to_thread && use_psp) {
-        wr(cm, UC_ARM_REG_SP, psp);
-        wr(cm, UC_ARM_REG_PSP, msp);
-    } else {
-        wr(cm, UC_ARM_REG_SP, msp);
-        wr(cm, UC_ARM_REG_PSP, psp);
-    }
-    wr(cm, UC_ARM_REG_CONTROL, control);
     uint32_t new_ipsr = to_thread ? 0 : (xpsr & 0x1FF);
     if (fp) {
         for (int i = 0; i < 8; i++)
             uc_reg_write(cm->h.uc, fp_regs_d[i], &dregs[i]);
         wr(cm, UC_ARM_REG_FPSCR, fpscr);
     }
+    set_mode(cm, (xpsr & ~(0x1FFu | (1u << 9))) | new_ipsr, control, msp, psp);
     static const int ids[6] = { UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3,
                                 UC_ARM_REG_R12, UC_ARM_REG_LR };
     for (int i = 0; i < 6; i++)
         wr(cm, ids[i], frame[i]);
-    wr(cm, UC_ARM_REG_XPSR_NZCVQG, (xpsr & ~(0x1FFu | (1u << 9))) | new_ipsr);
-    refresh_mode(cm);
     wr(cm, UC_ARM_REG_PC, frame[6] | 1u);
     return true;
 }
@@ -486,20 +519,15 @@ int cm_reset(cortexm_t *cm)
     cm->stop_requested = false;
     /* Back to thread mode, privileged, MSP, all masks clear. Order matters for QEMU's banked SP:
      * in handler mode first, so CONTROL and the SPs can be written privileged. */
-    wr(cm, UC_ARM_REG_IPSR, 3);
-    wr(cm, UC_ARM_REG_CONTROL, 0);
-    wr(cm, UC_ARM_REG_PRIMASK, 0);
-    wr(cm, UC_ARM_REG_FAULTMASK, 0);
-    wr(cm, UC_ARM_REG_BASEPRI, 0);
     uint32_t msp = 0, pc = 0;
     bool ok = mem_read32(cm, 0, &msp) && mem_read32(cm, 4, &pc);
-    wr(cm, UC_ARM_REG_SP, msp & ~3u);
-    wr(cm, UC_ARM_REG_PSP, 0);
     for (int r = UC_ARM_REG_R0; r <= UC_ARM_REG_R12; r++)
         wr(cm, r, 0);
     wr(cm, UC_ARM_REG_LR, 0xFFFFFFFFu);
-    wr(cm, UC_ARM_REG_XPSR_NZCVQG, 1u << 24);          /* IPSR = 0, T = 1 */
-    refresh_mode(cm);
+    set_mode(cm, 1u << 24, 0, msp & ~3u, 0);            /* thread, privileged, MSP, IPSR = 0 */
+    wr(cm, UC_ARM_REG_PRIMASK, 0);
+    wr(cm, UC_ARM_REG_FAULTMASK, 0);
+    wr(cm, UC_ARM_REG_BASEPRI, 0);
     wr(cm, UC_ARM_REG_PC, pc | 1u);
     return ok ? 0 : -1;
 }

@@ -124,7 +124,19 @@ typedef struct emu_result {
     uint32_t pc;
 } emu_result_t;
 
+/* Run until a stop condition. stop.app_running stops at the moment the app is recognised as
+ * running (a transition: when it already runs, the run goes on until the next recognition,
+ * e.g. after a reset). */
 int emu_run(emu_machine_t *m, const emu_stop_t *stop, emu_result_t *res);
+/* From a hook (flash hook, console callback): stop the current run at the next block boundary
+ * with this reason. */
+void emu_request_stop(emu_machine_t *m, emu_stop_reason_t why);
+/* While powered off: let emulated time pass (power-off time). */
+void emu_advance_time(emu_machine_t *m, uint64_t ns);
+/* Faults and lockups logged since creation (not bounded by the event ring). */
+uint64_t emu_fault_count(const emu_machine_t *m);
+uint64_t emu_lockup_count(const emu_machine_t *m);
+uint64_t emu_console_total(const emu_machine_t *m);   /* console bytes ever transmitted */
 
 /* Observation */
 uint64_t emu_time_ns(const emu_machine_t *m);

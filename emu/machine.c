@@ -158,7 +158,15 @@ static void event_append(emu_machine_t *m, const emu_event_t *ev_in)
     else
         m->d.ev_head = (m->d.ev_head + 1) % cap;
     m->d.ev_total++;
+    if (ev.kind == EMU_EV_FAULT)
+        m->d.faults++;
+    else if (ev.kind == EMU_EV_LOCKUP)
+        m->d.lockups++;
 }
+
+uint64_t emu_fault_count(const emu_machine_t *m) { return m->d.faults; }
+uint64_t emu_lockup_count(const emu_machine_t *m) { return m->d.lockups; }
+uint64_t emu_console_total(const emu_machine_t *m) { return m->d.console_total; }
 
 static void note(emu_machine_t *m, emu_event_kind_t kind, const char *detail)
 {
@@ -188,6 +196,17 @@ static void request_stop(emu_machine_t *m, emu_stop_reason_t why)
     m->stop_reason = why;
     m->attention = true;
     uc_emu_stop(m->uc);
+}
+
+void emu_request_stop(emu_machine_t *m, emu_stop_reason_t why)
+{
+    request_stop(m, why);
+}
+
+void emu_advance_time(emu_machine_t *m, uint64_t ns)
+{
+    if (!m->d.powered)
+        m->d.stall_ns += ns;
 }
 
 static void mark_app_running(emu_machine_t *m, const char *how)
@@ -665,6 +684,15 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 {
     emu_machine_t *m = ud;
     uint32_t n = count_insns(m, (uint32_t)addr, size);
+    if (size == 2 && (uint32_t)addr == m->cur_block) {
+        /* A block that is only "b ." (0xE7FE) running again: the core spins until an interrupt
+         * or reset. Skip the spinning like a WFI sleep (the run loop fast-forwards time). */
+        const uint8_t *p = host_ptr(m, (uint32_t)addr, 2);
+        if (p && p[0] == 0xFE && p[1] == 0xE7) {
+            m->spinning = true;
+            m->attention = true;
+        }
+    }
     m->cur_block = (uint32_t)addr;
     m->cur_block_insns = n;
     m->d.insns += n;
@@ -678,6 +706,12 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 static void slow_path(emu_machine_t *m, uint32_t addr, uint32_t n)
 {
     m->attention = false;
+    if (m->spinning && !cm_can_preempt(&m->cm)) {
+        m->d.insns -= n;
+        uc_emu_stop(m->uc);                  /* the run loop sleeps to the next deadline */
+        return;
+    }
+    m->spinning = false;
     if (m->stop_now || m->reset_pending || m->power_cut) {
         m->d.insns -= n;                     /* it is counted again when execution resumes */
         uc_emu_stop(m->uc);
@@ -887,7 +921,10 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *ud)
         after_fault(m);
         break;
     case EXCP_PREFETCH_ABORT:
-        cm_fault(&m->cm, CM_EXC_BUSFAULT, CFSR_IBUSERR, 0, pc, pc);
+        if ((pc >= 0x40000000u && pc < 0x60000000u) || pc >= 0xA0000000u)
+            cm_fault(&m->cm, CM_EXC_MEMMANAGE, CFSR_IACCVIOL, 0, pc, pc);   /* XN region (B3.1.1) */
+        else
+            cm_fault(&m->cm, CM_EXC_BUSFAULT, CFSR_IBUSERR, 0, pc, pc);
         after_fault(m);
         break;
     case EXCP_DATA_ABORT:
@@ -904,7 +941,8 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *ud)
         after_fault(m);
         break;
     case EXCP_UDEF:
-        cm_fault(&m->cm, CM_EXC_USAGEFAULT, CFSR_UNDEFINSTR, 0, 0, pc);
+        cm_fault(&m->cm, CM_EXC_USAGEFAULT,
+                 ((reg(m, UC_ARM_REG_XPSR) >> 24) & 1) ? CFSR_UNDEFINSTR : CFSR_INVSTATE, 0, 0, pc);
         after_fault(m);
         break;
     default: {
@@ -1171,7 +1209,13 @@ static void raise_mem_fault(emu_machine_t *m, uc_err e, uint32_t pc)
     char why[48];
     snprintf(why, sizeof why, "%s at 0x%08x", uc_strerror(e), addr);
     note(m, EMU_EV_NOTE, why);
-    if (fetch)
+    /* B3.1.1: instruction fetches from Execute Never regions (Peripheral, Device, System:
+     * 0x40000000-0x5FFFFFFF, 0xA0000000-0xFFFFFFFF) are MemManage faults (IACCVIOL), even with
+     * the MPU off; other fetch errors are bus errors (IBUSERR). */
+    bool xn = (addr >= 0x40000000u && addr < 0x60000000u) || addr >= 0xA0000000u;
+    if (fetch && xn)
+        cm_fault(&m->cm, CM_EXC_MEMMANAGE, CFSR_IACCVIOL, 0, addr, addr);
+    else if (fetch)
         cm_fault(&m->cm, CM_EXC_BUSFAULT, CFSR_IBUSERR, 0, addr, pc);
     else
         cm_fault(&m->cm, CM_EXC_BUSFAULT, CFSR_PRECISERR | CFSR_BFARVALID, 0, addr, pc);
@@ -1180,17 +1224,20 @@ static void raise_mem_fault(emu_machine_t *m, uc_err e, uint32_t pc)
 
 /* Sleep after WFI: skip emulated time to the next deadline until something can wake the core.
  * Returns true to resume, false when the run must stop (reason set). */
-static bool sleep_until_wakeup(emu_machine_t *m)
+static bool sleep_until_wakeup(emu_machine_t *m, bool spin)
 {
     for (;;) {
-        if (cm_wfi_wakeup(&m->cm))
+        /* WFI wakes for a pending exception even when PRIMASK masks it (B1.5.19); a spin loop
+         * only ends when an exception preempts it. */
+        if (spin ? cm_can_preempt(&m->cm) : cm_wfi_wakeup(&m->cm))
             return true;
         if (m->reset_pending || m->power_cut || m->stop_now)
             return true;
         uint64_t next = m->next_deadline_ns;
         uint64_t now = emu_time_ns(m);
         if (next == UINT64_MAX) {
-            note(m, EMU_EV_HALT, "WFI with nothing to wake the core");
+            note(m, EMU_EV_HALT, spin ? "spinning in \"b .\" with nothing to interrupt it"
+                                              : "WFI with nothing to wake the core");
             m->stop_reason = EMU_STOP_HALT;
             m->stop_now = true;
             return false;
@@ -1229,10 +1276,6 @@ int emu_run(emu_machine_t *m, const emu_stop_t *stop, emu_result_t *res)
         resets_at_start += m->d.resets[k];
     int rc = EMU_OK;
     recompute_deadline(m);
-    if (stop->app_running && m->d.app_running) {
-        m->stop_now = true;
-        m->stop_reason = EMU_STOP_APP_RUNNING;
-    }
     while (!m->stop_now) {
         m->attention = true;                 /* first block: check everything */
         uint32_t pc = reg(m, UC_ARM_REG_PC);
@@ -1265,9 +1308,16 @@ int emu_run(emu_machine_t *m, const emu_stop_t *stop, emu_result_t *res)
         }
         if (m->stop_now)
             break;
+        if (e == UC_ERR_OK && m->spinning) {
+            bool ok = sleep_until_wakeup(m, true);
+            m->spinning = false;
+            if (!ok)
+                break;
+            continue;
+        }
         if (e == UC_ERR_OK) {
             if (is_wfi_before(m, pc)) {
-                if (!sleep_until_wakeup(m))
+                if (!sleep_until_wakeup(m, false))
                     break;
                 continue;
             }
@@ -1279,7 +1329,10 @@ int emu_run(emu_machine_t *m, const emu_stop_t *stop, emu_result_t *res)
             continue;
         }
         if (e == UC_ERR_INSN_INVALID) {
-            cm_fault(&m->cm, CM_EXC_USAGEFAULT, CFSR_UNDEFINSTR, 0, 0, pc);
+            /* EPSR.T = 0 (a BX/BLX to an even address): the core cannot execute ARM code, so
+             * the next instruction raises INVSTATE (B1.4.2), not UNDEFINSTR. */
+            bool t = (reg(m, UC_ARM_REG_XPSR) >> 24) & 1;
+            cm_fault(&m->cm, CM_EXC_USAGEFAULT, t ? CFSR_UNDEFINSTR : CFSR_INVSTATE, 0, 0, pc);
             after_fault(m);
             continue;
         }

@@ -44,6 +44,7 @@ typedef struct emu_dyn {
     size_t console_len;               /* bytes in console buffer */
     uint64_t console_total;
     size_t con_match;                 /* chars of app_console_text matched so far */
+    uint64_t faults, lockups;
     size_t ev_head, ev_count;         /* event ring */
     uint64_t ev_total;
 } emu_dyn_t;
@@ -81,6 +82,7 @@ struct emu_machine {
     uint64_t check_insns;             /* slow path when insns >= this */
     uint64_t next_deadline_ns;
     bool attention;                   /* something may need the slow path at the next block */
+    bool spinning;                    /* the core is in a "b ." loop */
     bool stop_now;                    /* stop at the next block boundary */
     emu_stop_reason_t stop_reason;
     int exit_code;

@@ -20,7 +20,10 @@ enum {
 int cmd_image(int argc, char **argv);
 /* fwemu inspect FILE [--json] [--help] */
 int cmd_inspect(int argc, char **argv);
-/* fwemu boot ... (written by the lead) */
+/* fwemu boot [FLASH.bin] [--elf FILE] [--json] [limits] */
 int cmd_boot(int argc, char **argv);
+/* fwemu run [PATH...] [-j N] [--filter GLOB] [--list] [--seed N] [--shard I/N] [--replay ID]
+ *           [--junit F] [--json F] [--html F] [-v] [--color WHEN] */
+int cmd_run(int argc, char **argv);
 
 #endif

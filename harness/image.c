@@ -2,17 +2,15 @@
 #include "image.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <mbedtls/sha256.h>
 
 #include "elf.h"
+#include "fileio.h"
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -219,85 +217,15 @@ int image_load_fw(const char *path, uint32_t link_base, uint8_t **out, size_t *l
     return rc;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
+/* One implementation of the atomic write (fileio.c); image errors keep their own codes. */
 int image_write_atomic(const char *path, const uint8_t *data, size_t len, char *err, size_t errlen)
 {
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path) : 0;
-    const char *base = slash ? slash + 1 : path;
-    if (*base == '\0') {
-        seterr(err, errlen, "%s: not a file name", path);
-        return IMAGE_ERR_ARG;
+    switch (fileio_write_atomic(path, data, len, err, errlen)) {
+    case FILEIO_OK: return IMAGE_OK;
+    case FILEIO_ERR_NOMEM: return IMAGE_ERR_NOMEM;
+    case FILEIO_ERR_ARG: return IMAGE_ERR_ARG;
+    default: return IMAGE_ERR_IO;
     }
-    char dir[4096];
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (dirlen == 0)
-        snprintf(dir, sizeof dir, "/");
-    else if (dirlen < sizeof dir)
-        snprintf(dir, sizeof dir, "%.*s", (int)dirlen, path);
-    else {
-        seterr(err, errlen, "%s: path too long", path);
-        return IMAGE_ERR_ARG;
-    }
-    size_t tlen = strlen(dir) + strlen(base) + 16;
-    char *tmp = malloc(tlen);
-    if (!tmp) {
-        seterr(err, errlen, "%s: out of memory", path);
-        return IMAGE_ERR_NOMEM;
-    }
-    snprintf(tmp, tlen, "%s/.%s.XXXXXX", dir, base);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        seterr(err, errlen, "%s: cannot create a temporary file in %s: %s", path, dir, strerror(errno));
-        free(tmp);
-        return IMAGE_ERR_IO;
-    }
-    mode_t um = umask(0);
-    umask(um);
-    const char *what = NULL;
-    if (fchmod(fd, 0666 & ~um) != 0)
-        what = "chmod";
-    else if (write_all(fd, data, len) != 0)
-        what = "write";
-    else if (fsync(fd) != 0)
-        what = "fsync";
-    int saved = errno;
-    if (close(fd) != 0 && !what) {
-        what = "close";
-        saved = errno;
-    }
-    if (!what && rename(tmp, path) != 0) {
-        what = "rename";
-        saved = errno;
-    }
-    if (what) {
-        unlink(tmp);
-        free(tmp);
-        seterr(err, errlen, "%s: %s failed: %s", path, what, strerror(saved));
-        return IMAGE_ERR_IO;
-    }
-    free(tmp);
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        (void)fsync(dfd);          /* makes the rename durable; best effort */
-        close(dfd);
-    }
-    return IMAGE_OK;
 }
 
 /* Check one part against its limit; describe it as "<role> image '<name>'". */

@@ -50,8 +50,9 @@ int image_load_fw_buf(const char *name, const uint8_t *data, size_t size, uint32
 /* Whole file into a malloc'ed buffer; files larger than max bytes are refused (IMAGE_ERR_SIZE). */
 int image_read_file(const char *path, size_t max, uint8_t **out, size_t *len, char *err,
                     size_t errlen);
-/* Write atomically: a temporary file in the same directory, fsync, rename over path, fsync the
- * directory. On failure the temporary is removed and path is left as it was. */
+/* Write atomically (fileio_write_atomic, fileio.h): a temporary file in the same directory, fsync,
+ * rename over path, fsync the directory. On failure the temporary is removed and path is left as
+ * it was. */
 int image_write_atomic(const char *path, const uint8_t *data, size_t len, char *err, size_t errlen);
 
 void image_sha256(const uint8_t *data, size_t len, uint8_t out[32]);

@@ -11,6 +11,7 @@ static const char usage[] =
     "firmware updates: power loss, corrupt headers, bad candidates.\n"
     "\n"
     "verbs:\n"
+    "  run       run scenario suites (YAML) and power-loss sweeps; JUnit/JSON/HTML reports\n"
     "  boot      power on the device (a flash image, an ELF, or the bundled image) and run it\n"
     "  image     assemble a flash image from a bootloader and app binaries (ELF or raw)\n"
     "  inspect   decode a flash dump: regions, headers, digests, what the bootloader will do\n"
@@ -30,6 +31,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(verb, "boot"))
         return cmd_boot(argc - 1, argv + 1);
+    if (!strcmp(verb, "run"))
+        return cmd_run(argc - 1, argv + 1);
     if (!strcmp(verb, "image"))
         return cmd_image(argc - 1, argv + 1);
     if (!strcmp(verb, "inspect"))

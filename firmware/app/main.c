@@ -13,12 +13,23 @@
  *   5. after APP_CONFIRM_MS of healthy running, clears the bootloader's crash counter
  *      (bootstate_confirm) and prints "[APP] boot confirmed".
  *
+ * Clocks: start-up's fw_clock_init (clock.h) runs after fw_early_init. Started by the bootloader
+ * the MCG is already in PEE at 120 MHz and clock_init() returns without touching it; started on
+ * its own (an ELF loaded by a debugger) the app walks FEI -> PEE itself. Either way
+ * K64F_CORE_CLOCK_HZ (120 MHz) clocks SysTick and UART0 from main() on.
+ *
+ * app64_vN (-DAPP_TABLE_KIB=60, app_table.c): the same program plus a 60 KiB constant table
+ * (different per version) for ~64 KiB install benchmarks; after the marker it prints
+ * "[APP] table <n> KiB sum 0x<sum>", which reads the whole table (so section GC keeps it and a
+ * damaged copy shows).
+ *
  * FWEMU_MARKER (default 1): a 32-bit store of APP_VERSION to 0x400FE000, the fwemu test device's
  * MARKER register, tells the emulator "application running". On real K64F silicon this address
  * is reserved (a store may fault): build with -DFWEMU_MARKER=0 for hardware.
  */
 #include <stdint.h>
 
+#include "app_table.h"
 #include "bootstate.h"
 #include "k64f.h"
 #include "startup.h"
@@ -44,6 +55,11 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
+/* SysTick from the processor clock: 24-bit reload. */
+#define APP_SYST_RELOAD (K64F_CORE_CLOCK_HZ / (1000u / APP_TICK_MS) - 1u)
+_Static_assert(1000u % APP_TICK_MS == 0, "APP_TICK_MS must divide 1000");
+_Static_assert(APP_SYST_RELOAD >= 1u && APP_SYST_RELOAD <= 0xFFFFFFu, "SysTick reload is 24 bits");
+
 static volatile uint32_t ticks;
 
 /* Before .data/.bss (startup.h). The bootloader left ALLOWUPDATE = 1; lock it now. */
@@ -67,8 +83,13 @@ int main(void)
 #if FWEMU_MARKER
     FWEMU_TESTDEV_MARKER = (uint32_t)(APP_VERSION);
 #endif
+#if APP_TABLE_KIB > 0
+    uart_puts("[APP] table " STR(APP_TABLE_KIB) " KiB sum ");
+    uart_put_hex32(app_table_sum());
+    uart_putc('\n');
+#endif
 
-    SYST_RVR = K64F_CORE_CLOCK_HZ / (1000u / APP_TICK_MS) - 1u;
+    SYST_RVR = APP_SYST_RELOAD; /* 1,199,999 at 120 MHz, 10 ms */
     SYST_CVR = 0;
     SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
 

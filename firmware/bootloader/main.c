@@ -31,6 +31,14 @@
  * (a 1 KiB hash chunk, one sector erase, one 1 KiB program); a hung bootloader resets within the
  * timeout. It is refreshed once more just before the jump, and disabled only when halting
  * deliberately ("no bootable image") so that the device does not reset-loop.
+ *
+ * Clocks: start-up (fw_clock_init, right after fw_early_init) switches to PEE 120 MHz from the
+ * 50 MHz external clock (clock.h); the bootloader leaves it so for the application.
+ *
+ * Deliberately broken variants: the same source built with one -DBOOT_BUG_<NAME>=1 (never the
+ * default) gives bootloader_<name>, a reproduction of a known class of field-bricking bug for
+ * the harness to catch (README.md "Broken bootloader variants"). Each prints
+ * "[BOOT] variant: <name>" after its first line; every BOOT_BUG_ block below is the bug.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -47,7 +55,7 @@
 #include "wdog.h"
 
 /* Watchdog timeout while the bootloader runs, in ms. The longest unrefreshed step is one sector
- * erase (datasheet max ~115 ms, GUESS) or one 1 KiB hash chunk (a few ms at 21 MHz). */
+ * erase (datasheet max ~115 ms, GUESS) or one 1 KiB hash chunk (well under 1 ms at 120 MHz). */
 #ifndef BOOT_WDOG_TIMEOUT_MS
 #define BOOT_WDOG_TIMEOUT_MS 2000u
 #endif
@@ -67,7 +75,60 @@
 
 #define BOOT_COPY_CHUNK 1024u
 
-/* Runs before .data/.bss exist (startup.h): constants only. */
+/* ---- deliberately broken variants (README.md "Broken bootloader variants") ------------------ */
+#ifndef BOOT_BUG_ERASE_CANDIDATE_EARLY
+#define BOOT_BUG_ERASE_CANDIDATE_EARLY 0 /* "free" the candidate before the new image is committed */
+#endif
+#ifndef BOOT_BUG_HEADER_FIRST
+#define BOOT_BUG_HEADER_FIRST 0          /* header before body + boot trusts a valid header */
+#endif
+#ifndef BOOT_BUG_NO_VERIFY
+#define BOOT_BUG_NO_VERIFY 0             /* candidate SHA-256 not checked before the install */
+#endif
+#ifndef BOOT_BUG_NO_SIZE_BOUND
+#define BOOT_BUG_NO_SIZE_BOUND 0         /* firmwareSize not bounded by the slot */
+#endif
+#ifndef BOOT_BUG_NO_WATCHDOG_REFRESH
+#define BOOT_BUG_NO_WATCHDOG_REFRESH 0   /* no watchdog refresh during erase + copy */
+#endif
+#define BOOT_BUG_COUNT                                                                          \
+    ((BOOT_BUG_ERASE_CANDIDATE_EARLY != 0) + (BOOT_BUG_HEADER_FIRST != 0) +                     \
+     (BOOT_BUG_NO_VERIFY != 0) + (BOOT_BUG_NO_SIZE_BOUND != 0) + (BOOT_BUG_NO_WATCHDOG_REFRESH != 0))
+#if BOOT_BUG_COUNT > 1
+#error "one BOOT_BUG_* per variant: a harness verdict must have one cause"
+#endif
+#if BOOT_BUG_ERASE_CANDIDATE_EARLY
+#define BOOT_VARIANT "erase_candidate_early"
+#elif BOOT_BUG_HEADER_FIRST
+#define BOOT_VARIANT "header_first"
+#elif BOOT_BUG_NO_VERIFY
+#define BOOT_VARIANT "no_verify"
+#elif BOOT_BUG_NO_SIZE_BOUND
+#define BOOT_VARIANT "no_size_bound"
+#elif BOOT_BUG_NO_WATCHDOG_REFRESH
+#define BOOT_VARIANT "no_watchdog_refresh"
+#endif
+
+/* Boot-time verdict on the active slot. BUG header_first: a header with good magic, version and
+ * CRC is trusted; neither the vector table nor the SHA-256 of the body is looked at. */
+#define BOOT_ACTIVE_CHECK (BOOT_BUG_HEADER_FIRST ? IMAGE_CHECK_HEADER_ONLY : IMAGE_CHECK_FULL)
+/* Verdict on a candidate before installing it. BUG no_verify: header, bounds and vector table
+ * only; the payload's SHA-256 is not computed, a corrupt download is installed. */
+#define BOOT_CANDIDATE_CHECK (BOOT_BUG_NO_VERIFY ? IMAGE_CHECK_NO_HASH : IMAGE_CHECK_FULL)
+/* Largest firmwareSize accepted. BUG no_size_bound: any 32-bit size, whatever the slot holds, so
+ * the hash (and an install) follows the header past the end of the slot. */
+#define BOOT_MAX_SIZE(slot_max) (BOOT_BUG_NO_SIZE_BOUND ? 0xFFFFFFFFu : (slot_max))
+
+/* Watchdog refresh between the install's flash operations. BUG no_watchdog_refresh: none; the
+ * erase and copy phase then has to fit in one watchdog period (BOOT_WDOG_TIMEOUT_MS). */
+#if BOOT_BUG_NO_WATCHDOG_REFRESH
+#define install_refresh() ((void)0)
+#else
+#define install_refresh() wdog_refresh()
+#endif
+
+/* Runs before .data/.bss exist (startup.h): constants only. Start-up then calls fw_clock_init
+ * (PEE 120 MHz), whose polling loops this watchdog covers. */
 void fw_early_init(void)
 {
     wdog_init(BOOT_WDOG_TIMEOUT_MS, true);
@@ -124,7 +185,7 @@ static void active_init(image_t *img)
     img->header_addr = LAYOUT_ACTIVE_HEADER_ADDR;
     img->payload_addr = LAYOUT_APP_ADDR;
     img->exec_addr = LAYOUT_APP_ADDR;
-    img->max_size = LAYOUT_APP_MAX_SIZE;
+    img->max_size = BOOT_MAX_SIZE(LAYOUT_APP_MAX_SIZE);
 }
 
 static void candidate_init(image_t *img)
@@ -133,8 +194,9 @@ static void candidate_init(image_t *img)
     img->header_addr = LAYOUT_CANDIDATE_ADDR;
     img->payload_addr = LAYOUT_CANDIDATE_PAYLOAD_ADDR;
     img->exec_addr = LAYOUT_APP_ADDR;
-    img->max_size = LAYOUT_APP_MAX_SIZE < LAYOUT_CANDIDATE_MAX_PAYLOAD ? LAYOUT_APP_MAX_SIZE
-                                                                       : LAYOUT_CANDIDATE_MAX_PAYLOAD;
+    img->max_size = BOOT_MAX_SIZE(LAYOUT_APP_MAX_SIZE < LAYOUT_CANDIDATE_MAX_PAYLOAD
+                                      ? LAYOUT_APP_MAX_SIZE
+                                      : LAYOUT_CANDIDATE_MAX_PAYLOAD);
 }
 
 static bool same_image(const image_t *a, const image_t *b)
@@ -147,7 +209,7 @@ static bool same_image(const image_t *a, const image_t *b)
 static int check_active(image_t *active)
 {
     active_init(active);
-    int err = image_check(active, IMAGE_CHECK_FULL);
+    int err = image_check(active, BOOT_ACTIVE_CHECK);
     if (err == IMAGE_OK)
         log_version("active: ", active->hdr.firmware_version, " valid");
     else
@@ -171,7 +233,7 @@ static bool candidate_qualifies(image_t *cand, uint64_t floor, const image_t *in
         return false;
     }
     if (err == IMAGE_OK)
-        err = image_check(cand, IMAGE_CHECK_FULL);
+        err = image_check(cand, BOOT_CANDIDATE_CHECK);
     if (err != IMAGE_OK) {
         log_reason("candidate: invalid", image_strerror(err));
         return false;
@@ -195,7 +257,7 @@ static int fail(install_fail_t *f, const char *stage, uint32_t addr, const char 
     return err;
 }
 
-/* One attempt; see the power-loss argument at the top. `cand` passed IMAGE_CHECK_FULL. */
+/* One attempt; see the power-loss argument at the top. `cand` passed BOOT_CANDIDATE_CHECK. */
 static int install_once(const image_t *cand, install_fail_t *f)
 {
     const uint32_t size = (uint32_t)cand->hdr.firmware_size;
@@ -208,20 +270,50 @@ static int install_once(const image_t *cand, install_fail_t *f)
      *    of the application), so the old header is gone before anything else changes. */
     for (uint32_t a = first; a < end; a += LAYOUT_FLASH_SECTOR_SIZE) {
         err = flash_k64f_erase_sector(a);
-        wdog_refresh();
+        install_refresh();
         if (err)
             return fail(f, "erase", a, flash_k64f_strerror(err), err);
     }
+
+#if BOOT_BUG_HEADER_FIRST
+    /* BUG header_first (the classic Mbed order, section 4.4 of the design): the new header goes
+     * in before the body. Harmless only while every boot re-hashes the body; this variant's boot
+     * check does not (BOOT_ACTIVE_CHECK), so a power loss from here until the copy is complete
+     * leaves a "valid" active image that is half erased flash, and the next boot jumps into it
+     * (the candidate is then "not newer" than the header that claims to be installed). */
+    err = flash_k64f_program(LAYOUT_ACTIVE_HEADER_ADDR, cand->raw, sizeof cand->raw);
+    install_refresh();
+    if (err)
+        return fail(f, "header", LAYOUT_ACTIVE_HEADER_ADDR, flash_k64f_strerror(err), err);
+#endif
 
     /* 2. Copy the body from the candidate payload (read-only for the bootloader). */
     for (uint32_t off = 0; off < size; off += BOOT_COPY_CHUNK) {
         uint32_t n = size - off < BOOT_COPY_CHUNK ? size - off : BOOT_COPY_CHUNK;
         err = flash_k64f_program(LAYOUT_APP_ADDR + off,
                                  (const void *)(uintptr_t)(LAYOUT_CANDIDATE_PAYLOAD_ADDR + off), n);
-        wdog_refresh();
+        install_refresh();
         if (err)
             return fail(f, "copy", LAYOUT_APP_ADDR + off, flash_k64f_strerror(err), err);
     }
+
+#if BOOT_BUG_ERASE_CANDIDATE_EARLY
+    /* BUG erase_candidate_early: the candidate is "consumed" (its slot erased, so it is not
+     * considered again) as soon as it has been copied, before the copy is verified and before
+     * the header that makes it bootable exists. A power loss from the first erase below until
+     * the header is written leaves no active header and no candidate: "no bootable image". A
+     * failed verification below retries from an erased candidate. */
+    {
+        const uint32_t cand_end = (LAYOUT_CANDIDATE_PAYLOAD_ADDR + size + LAYOUT_FLASH_SECTOR_SIZE -
+                                   1u) & ~(uint32_t)(LAYOUT_FLASH_SECTOR_SIZE - 1u);
+        for (uint32_t a = LAYOUT_CANDIDATE_ADDR; a < cand_end; a += LAYOUT_FLASH_SECTOR_SIZE) {
+            err = flash_k64f_erase_sector(a);
+            install_refresh();
+            if (err)
+                return fail(f, "erase candidate", a, flash_k64f_strerror(err), err);
+        }
+    }
+#endif
 
     /* 3. The body in the active slot must hash to the header's value before the header exists. */
     uint8_t digest[32];
@@ -229,11 +321,13 @@ static int install_once(const image_t *cand, install_fail_t *f)
     if (memcmp(digest, cand->hdr.firmware_hash, sizeof digest) != 0)
         return fail(f, "verify body", LAYOUT_APP_ADDR, image_strerror(IMAGE_ERR_HASH), IMAGE_ERR_HASH);
 
+#if !BOOT_BUG_HEADER_FIRST
     /* 4. The header, last: the bytes validated in RAM, identical to the candidate's header. */
     err = flash_k64f_program(LAYOUT_ACTIVE_HEADER_ADDR, cand->raw, sizeof cand->raw);
-    wdog_refresh();
+    install_refresh();
     if (err)
         return fail(f, "header", LAYOUT_ACTIVE_HEADER_ADDR, flash_k64f_strerror(err), err);
+#endif
 
     /* 5. Check the active slot exactly as the next boot will. */
     image_t check;
@@ -274,7 +368,8 @@ static int install_candidate(const image_t *cand)
 /* ---- hand-over ------------------------------------------------------------------------------ */
 /* Start the active application as the hardware would start it from reset, except: VTOR = 0x8400;
  * WDOG enabled (BOOT_WDOG_TIMEOUT_MS, ALLOWUPDATE = 1) and just refreshed; bootloader flash region
- * write-protected (BOOT_PROTECT_BOOTLOADER); MCG in FEI as out of reset. Every peripheral the
+ * write-protected (BOOT_PROTECT_BOOTLOADER); clocks left in PEE 120 MHz (clock.h: the
+ * application's own clock_init() sees that and keeps them). Every peripheral the
  * bootloader used is back at its reset state, all NVIC interrupts disabled and not pending,
  * SysTick off, MSP = the application's word 0, PRIMASK = 0, Thread mode, privileged, MSP. */
 __attribute__((noreturn)) static void boot_active(void)
@@ -332,6 +427,9 @@ int main(void)
     wdog_refresh(); /* the configuration from fw_early_init is in force: start a full period */
     uart_init();
     log_line("fwemu bootloader");
+#ifdef BOOT_VARIANT
+    log_line("variant: " BOOT_VARIANT);
+#endif
 
     bootstate_reset_t reset = bootstate_on_reset();
     log_start("reset: ");

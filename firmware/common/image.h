@@ -12,7 +12,8 @@
  *      jumps to it; a candidate is checked against the slot it will run from);
  *   4. SHA-256 of the payload equals the header's firmwareHash (first 32 bytes).
  * Steps 3-4 can be skipped (IMAGE_CHECK_HEADER_ONLY) for a cheap first look, e.g. to compare
- * versions before hashing.
+ * versions before hashing; IMAGE_CHECK_NO_HASH stops after step 3 (only the deliberately broken
+ * bootloader variants use it as a final verdict, see bootloader/main.c).
  *
  * The hash streams straight from flash in IMAGE_HASH_CHUNK pieces and refreshes the watchdog
  * between pieces (wdog.h), so any image size stays within the watchdog timeout.
@@ -41,6 +42,7 @@ typedef enum image_err {
 typedef enum image_check_depth {
     IMAGE_CHECK_HEADER_ONLY = 0, /* steps 1-2 */
     IMAGE_CHECK_FULL = 1,        /* steps 1-4 */
+    IMAGE_CHECK_NO_HASH = 2,     /* steps 1-3 */
 } image_check_depth_t;
 
 typedef struct image {

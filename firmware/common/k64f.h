@@ -17,9 +17,50 @@
 #define REG32(addr) (*(volatile uint32_t *)(addr))
 
 /* ---- clocks --------------------------------------------------------------------------------- */
-/* The firmware leaves the MCG in its reset mode FEI: core/system and bus clock = 32768 Hz x 640
- * (DCO range 0, DMX32 = 0) = 20.97152 MHz, flash clock = core / 2 (SIM_CLKDIV1 reset value). */
-#define K64F_CORE_CLOCK_HZ 20971520u
+/* Out of reset the MCG is in FEI: core/system and bus clock = 32768 Hz x 640 (DCO range 0,
+ * DMX32 = 0) = 20.97152 MHz. Start-up (startup.c -> fw_clock_init -> clock_init, clock.h) moves
+ * it to PEE from the FRDM-K64F's 50 MHz external clock, as Mbed OS's K64F SystemInit does, right
+ * after fw_early_init(): every frequency below except K64F_FEI_CLOCK_HZ holds from then on, so in
+ * main() and everything it calls. */
+#define K64F_FEI_CLOCK_HZ 20971520u      /* reset clock (FEI), before clock_init() */
+#define K64F_EXTAL_CLOCK_HZ 50000000u    /* EXTAL0: 50 MHz from the Ethernet PHY oscillator */
+#define K64F_CORE_CLOCK_HZ 120000000u    /* core/system: CPU, SysTick (CLKSOURCE = 1), UART0/1 */
+#define K64F_BUS_CLOCK_HZ 60000000u      /* bus: UART2-5, PIT, WDOG alternate clock */
+#define K64F_FLEXBUS_CLOCK_HZ 40000000u
+#define K64F_FLASH_CLOCK_HZ 24000000u    /* flash clock (datasheet max 25 MHz) */
+
+/* ---- MCG (base 0x4006_4000, 8-bit registers) and OSC0 (0x4006_5000) ------------------------ */
+#define MCG_BASE 0x40064000u
+#define MCG_C1 REG8(MCG_BASE + 0x00u)
+#define MCG_C1_IRCLKEN (1u << 1)
+#define MCG_C1_IREFS (1u << 2)
+#define MCG_C1_FRDIV(n) ((uint32_t)(n) << 3)     /* FLL external reference divider */
+#define MCG_C1_CLKS(n) ((uint32_t)(n) << 6)      /* 0 = FLL/PLL, 1 = internal, 2 = external */
+#define MCG_C1_CLKS_MASK (3u << 6)
+#define MCG_C2 REG8(MCG_BASE + 0x01u)
+#define MCG_C2_IRCS (1u << 0)
+#define MCG_C2_LP (1u << 1)
+#define MCG_C2_EREFS0 (1u << 2)                  /* 0 = external clock, 1 = crystal */
+#define MCG_C2_HGO0 (1u << 3)
+#define MCG_C2_RANGE0(n) ((uint32_t)(n) << 4)    /* 2 = very high frequency (> 8 MHz) */
+#define MCG_C2_RANGE0_MASK (3u << 4)
+#define MCG_C5 REG8(MCG_BASE + 0x04u)
+#define MCG_C5_PRDIV0(n) ((uint32_t)(n) << 0)    /* PLL reference divide = PRDIV0 + 1 */
+#define MCG_C5_PRDIV0_MASK 0x1Fu
+#define MCG_C5_PLLCLKEN0 (1u << 6)
+#define MCG_C6 REG8(MCG_BASE + 0x05u)
+#define MCG_C6_VDIV0(n) ((uint32_t)(n) << 0)     /* VCO multiply = VDIV0 + 24 */
+#define MCG_C6_VDIV0_MASK 0x1Fu
+#define MCG_C6_PLLS (1u << 6)                    /* 1 = PLL selected (not FLL) */
+#define MCG_S REG8(MCG_BASE + 0x06u)
+#define MCG_S_OSCINIT0 (1u << 1)
+#define MCG_S_CLKST_SHIFT 2u
+#define MCG_S_CLKST_MASK (3u << 2)               /* 0 FLL, 1 internal, 2 external, 3 PLL */
+#define MCG_S_IREFST (1u << 4)
+#define MCG_S_PLLST (1u << 5)
+#define MCG_S_LOCK0 (1u << 6)
+#define OSC_CR REG8(0x40065000u)
+#define OSC_CR_ERCLKEN (1u << 7)                 /* OSCERCLK (external reference) enable */
 
 /* ---- SIM (base 0x4004_7000; the gates live in the 0x1000 page) ------------------------------ */
 #define SIM_SCGC4 REG32(0x40048034u)
@@ -28,6 +69,12 @@
 #define SIM_SCGC5_PORTB (1u << 10)
 #define SIM_SCGC6 REG32(0x4004803Cu)
 #define SIM_SCGC6_FTF (1u << 0)        /* reset value 1: flash controller clocked */
+/* OUTDIV1 (31:28) core/system, OUTDIV2 (27:24) bus, OUTDIV3 (23:20) FlexBus, OUTDIV4 (19:16)
+ * flash; each clock = MCGOUTCLK / (OUTDIVn + 1). Reset value 0x00010000. */
+#define SIM_CLKDIV1 REG32(0x40048044u)
+#define SIM_CLKDIV1_OUTDIV(core, bus, flexbus, flash) \
+    (((uint32_t)(core) << 28) | ((uint32_t)(bus) << 24) | ((uint32_t)(flexbus) << 20) | \
+     ((uint32_t)(flash) << 16))
 
 /* ---- PORTB pin control (base 0x4004_A000): UART0 on PTB16 (RX) / PTB17 (TX), ALT3 ----------- */
 #define PORTB_PCR(n) REG32(0x4004A000u + 4u * (n))

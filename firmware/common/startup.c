@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stddef.h>
 
+#include "clock.h"
 #include "k64f.h"
 
 /* ---- exception handlers --------------------------------------------------------------------- */
@@ -240,6 +241,12 @@ __attribute__((weak)) void fw_early_init(void)
 {
 }
 
+/* Mbed's SystemInit step: PEE 120 MHz (clock.h). A no-op when the bootloader already did it. */
+__attribute__((weak)) void fw_clock_init(void)
+{
+    (void)clock_init();
+}
+
 static void copy_words(uint32_t *dst, const uint32_t *src, const uint32_t *end)
 {
     while (dst < end)
@@ -253,6 +260,7 @@ __attribute__((noreturn, used)) static void reset_c(void)
     cpu_isb();
 
     fw_early_init();
+    fw_clock_init();
 
     copy_words(__data_start__, __data_load__, __data_end__);
     copy_words(__ramfunc_start__, __ramfunc_load__, __ramfunc_end__);

@@ -7,12 +7,24 @@
 #define FW_UART_CRLF 0
 #endif
 
-/* Baud = clock / (16 x (SBR + BRFA / 32)), computed in 1/32 units and rounded. UART0 is clocked
- * from the core/system clock. 20.97152 MHz / 115200 -> SBR 11, BRFA 12 (115,203 baud, +0.003 %). */
-#define UART_DIV32 ((2u * K64F_CORE_CLOCK_HZ + UART_BAUD) / (2u * UART_BAUD))
+/* Baud = clock / (16 x (SBR + BRFA / 32)), so SBR + BRFA / 32 in 1/32 units is
+ * 32 x clock / (16 x baud) = 2 x clock / baud, rounded. UART0 (like UART1) is clocked from the
+ * core/system clock (K64 RM "UART clocking"; the SDK's UART0_CLK_SRC is kCLOCK_CoreSysClk), not
+ * from the bus clock that UART2-5 use: 120 MHz / 115200 -> SBR 65, BRFA 3 (115,220 baud,
+ * +0.017 %). */
+#define UART_CLOCK_HZ K64F_CORE_CLOCK_HZ
+#define UART_DIV32 ((4u * UART_CLOCK_HZ + UART_BAUD) / (2u * UART_BAUD))
 #define UART_SBR (UART_DIV32 / 32u)
 #define UART_BRFA (UART_DIV32 % 32u)
+_Static_assert(UART_CLOCK_HZ <= 0xFFFFFFFFu / 4u, "UART_DIV32 overflows");
 _Static_assert(UART_SBR > 0 && UART_SBR < 8192, "SBR is 13 bits");
+_Static_assert(UART_SBR == 65 && UART_BRFA == 3, "115200 baud at 120 MHz");
+/* within 1 %: |2 x clock - DIV32 x baud| <= DIV32 x baud / 100 */
+_Static_assert((2ull * UART_CLOCK_HZ > (unsigned long long)UART_DIV32 * UART_BAUD
+                    ? 2ull * UART_CLOCK_HZ - (unsigned long long)UART_DIV32 * UART_BAUD
+                    : (unsigned long long)UART_DIV32 * UART_BAUD - 2ull * UART_CLOCK_HZ) * 100u <=
+                   (unsigned long long)UART_DIV32 * UART_BAUD,
+               "baud rate error above 1 %");
 
 void uart_init(void)
 {

@@ -1,7 +1,8 @@
 /*
  * UART0 polling console (FRDM-K64F: PTB17 TX / PTB16 RX, routed to the OpenSDA USB serial port).
  *
- * 115200 8N1 from the FEI core clock (K64F_CORE_CLOCK_HZ). Transmit waits for S1.TDRE before each
+ * 115200 8N1 from the 120 MHz core/system clock (K64F_CORE_CLOCK_HZ: start-up's clock_init() must
+ * have run, see clock.h). Transmit waits for S1.TDRE before each
  * byte; uart_flush() waits for S1.TC (the last stop bit left the wire). No interrupts, no FIFO
  * configuration, no buffering: safe to use from any context, blocking.
  *

@@ -7,8 +7,8 @@ static inline void wdog_unlock(void)
 {
     WDOG_UNLOCK = WDOG_UNLOCK_KEY1;
     WDOG_UNLOCK = WDOG_UNLOCK_KEY2;
-    cpu_nop(); /* one bus clock before the first configuration write */
-    cpu_nop();
+    cpu_nop(); /* one bus clock before the first configuration write: 2 core clocks at */
+    cpu_nop(); /* 120/60 MHz, 2 bus clocks in FEI (core = bus) */
 }
 
 static void wdog_write_config(uint16_t stctrlh, uint32_t timeout_ms)

@@ -1,7 +1,7 @@
 /*
  * K64F WDOG driver (k64f.md "WDOG"; K64 RM chapter WDOG).
  *
- * The WDOG runs out of reset (bus clock / 5, TOVAL 0x4C4B4C: about 1.2 s). wdog_init() moves it to
+ * The WDOG runs out of reset (FEI bus clock / 5, TOVAL 0x4C4B4C: about 1.2 s). wdog_init() moves it to
  * the 1 kHz LPO so a timeout in milliseconds is independent of the core clock (the MCUXpresso SDK
  * default), prescaler 1, no window, running in Wait (WFI) and Stop, paused while a debugger halts
  * the core, and functional test mode disabled.

@@ -165,6 +165,37 @@ static void snapshot_restore_replays_identically(void **state)
     done(&b);
 }
 
+/* A program that never feeds the watchdog (enabled out of reset on the K64F): vectors at 0,
+ * FCF at 0x400, "b ." at 0x410. The WDOG must reset the chip after its ~1.19 s reset timeout. */
+static void unfed_watchdog_resets_the_chip(void **state)
+{
+    emu_config_t cfg;
+    fw_layout_t l;
+    fw_layout_default(&l);
+    device_config(&cfg, &l);
+    emu_machine_t *m;
+    assert_int_equal(emu_create(&cfg, &m), EMU_OK);
+    uint32_t vec[2] = { 0x20001000u, 0x411u };
+    uint8_t fcf[16];
+    memset(fcf, 0xFF, sizeof fcf);
+    fcf[12] = 0xFE;
+    uint8_t loop[2] = { 0xFE, 0xE7 };
+    flash_host_write(emu_flash(m), 0, (const uint8_t *)vec, sizeof vec);
+    flash_host_write(emu_flash(m), 0x400, fcf, sizeof fcf);
+    flash_host_write(emu_flash(m), 0x410, loop, sizeof loop);
+    assert_int_equal(emu_power_on(m), EMU_OK);
+    emu_stop_t stop = { .resets = 1, .time_ns = 5000000000ull };
+    emu_result_t res;
+    assert_int_equal(emu_run(m, &stop, &res), EMU_OK);
+    assert_int_equal(res.reason, EMU_STOP_RESETS);
+    assert_int_equal(emu_reset_count(m, EMU_RESET_WATCHDOG), 1);
+    assert_true(res.time_ns > 1100000000ull && res.time_ns < 1300000000ull);
+    uint8_t srs0 = 0;
+    assert_int_equal(emu_mem_read(m, 0x4007F000u, &srs0, 1), EMU_OK);
+    assert_int_equal(srs0 & 0x20, 0x20);                  /* RCM_SRS0.WDOG */
+    emu_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +205,7 @@ int main(void)
         cmocka_unit_test(corrupt_active_recovers_from_candidate),
         cmocka_unit_test(corrupt_active_and_no_candidate_is_a_brick),
         cmocka_unit_test(snapshot_restore_replays_identically),
+        cmocka_unit_test(unfed_watchdog_resets_the_chip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

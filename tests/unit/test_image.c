@@ -761,7 +761,7 @@ static void write_atomic_replaces_the_file_and_leaves_no_temporary(void **state)
     DIR *d = opendir(tmpdir);
     struct dirent *e;
     while ((e = readdir(d)))
-        if (strncmp(e->d_name, ".flash.bin.", 11) == 0)
+        if (strncmp(e->d_name, "flash.bin.tmp", 13) == 0)
             fail_msg("temporary left behind: %s", e->d_name);
     closedir(d);
 }

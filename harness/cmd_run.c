@@ -1,0 +1,537 @@
+/*
+ * fwemu run: run scenario suites (YAML) and sweeps; print failures with their evidence and the
+ * command that replays them; write JUnit / JSON / HTML reports. Exit 0 all passed, 1 some
+ * failed, 2 usage or scenario error, 3 internal error.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmds.h"
+#include "report.h"
+#include "runner.h"
+#include "scenario.h"
+
+#ifndef FWEMU_SCENARIO_DIR
+#define FWEMU_SCENARIO_DIR "scenarios"
+#endif
+
+static const char run_usage[] =
+    "usage: fwemu run [PATH...] [options]\n"
+    "\n"
+    "Run scenario files (YAML; a directory means every *.yaml in it, sorted). With no PATH, the\n"
+    "bundled suite (" FWEMU_SCENARIO_DIR ", or $FWEMU_SCENARIOS). The whole suite is validated\n"
+    "before anything runs. Format: scenarios/README.md.\n"
+    "\n"
+    "  -j, --jobs N         run on N threads (results are identical to -j 1); default 1\n"
+    "      --filter GLOB    only scenarios whose name matches GLOB (fnmatch)\n"
+    "  -l, --list           list the scenarios (name, file, tags) and exit\n"
+    "      --seed N         override every scenario's device seed\n"
+    "      --shard I/N      run only shard I of N (0-based); also GTEST_SHARD_INDEX and\n"
+    "                       GTEST_TOTAL_SHARDS; scenarios and sweep cut points are split\n"
+    "      --replay ID      run one sweep cut point alone (ID as printed: NAME@12t) with full logs\n"
+    "      --bootloader B   run every scenario with this bootloader instead of its own:\n"
+    "                       bundled, bundled:<variant> (the deliberately broken ones) or a file\n"
+    "      --junit FILE     write a JUnit XML report\n"
+    "      --json FILE      write a JSON report (with every sweep's table of cut points)\n"
+    "      --html FILE      write an HTML report\n"
+    "  -v, --verbose        print the console and the event log of every scenario\n"
+    "      --color WHEN     auto (default), always or never; NO_COLOR disables it\n"
+    "  -h, --help           this text\n"
+    "\n"
+    "The last line is 'N passed, N failed' (', N skipped' when any).\n"
+    "Exit status: 0 all passed, 1 some failed, 2 usage or scenario error, 3 internal error.\n";
+
+static int usage_err(const char *fmt, const char *a)
+{
+    fprintf(stderr, "fwemu run: ");
+    fprintf(stderr, fmt, a);
+    fprintf(stderr, "\n(see 'fwemu run --help')\n");
+    return FWEMU_EXIT_USAGE;
+}
+
+typedef struct flist { char **v; size_t n, cap; } flist_t;
+
+static int flist_add(flist_t *l, const char *p)
+{
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 16;
+        char **nv = realloc(l->v, nc * sizeof *nv);
+        if (!nv) return -1;
+        l->v = nv;
+        l->cap = nc;
+    }
+    l->v[l->n] = strdup(p);
+    return l->v[l->n] ? (int)l->n++ * 0 : -1;
+}
+
+static int cmpstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int collect(const char *path, flist_t *out)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "fwemu run: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return flist_add(out, path);
+    DIR *d = opendir(path);
+    if (!d) {
+        fprintf(stderr, "fwemu run: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    flist_t tmp = { 0 };
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n > 5 && (!strcmp(e->d_name + n - 5, ".yaml") || !strcmp(e->d_name + n - 4, ".yml"))) {
+            char p[4096];
+            snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+            flist_add(&tmp, p);
+        }
+    }
+    closedir(d);
+    qsort(tmp.v, tmp.n, sizeof *tmp.v, cmpstr);
+    for (size_t i = 0; i < tmp.n; i++) {
+        flist_add(out, tmp.v[i]);
+        free(tmp.v[i]);
+    }
+    free(tmp.v);
+    return 0;
+}
+
+typedef struct job {
+    const scenario_t *s;
+    const run_opts_t *o;
+    int jobs;
+    uint32_t shard_i, shard_n, shard_base;
+    bool replay; const char *replay_id;
+    bool pooled;                      /* a plain scenario: runs on the thread pool */
+    bool skip;                        /* another shard's */
+    run_verdict_t v;
+    int rc;
+    bool ran;
+} job_t;
+
+typedef struct pool { job_t *jobs; size_t n, next; pthread_mutex_t lock; } pool_t;
+
+static void *pool_main(void *arg)
+{
+    pool_t *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        size_t i = p->next;
+        while (i < p->n && !p->jobs[i].pooled)
+            i++;                      /* sweeps run afterwards, with all threads each */
+        p->next = i + 1;
+        pthread_mutex_unlock(&p->lock);
+        if (i >= p->n)
+            return NULL;
+        job_t *j = &p->jobs[i];
+        j->rc = run_scenario(j->s, j->o, 1, j->shard_i, j->shard_n, j->shard_base, &j->v);
+        j->ran = true;
+    }
+}
+
+static bool use_color;
+static const char *C(const char *code) { return use_color ? code : ""; }
+
+static void progress(void *ctx, const char *name, size_t done, size_t total)
+{
+    (void)ctx;
+    static pthread_mutex_t lk = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&lk);
+    fprintf(stderr, "\r  sweep %s: %zu/%zu cut points%s", name, done, total, done == total ? "\n" : "");
+    fflush(stderr);
+    pthread_mutex_unlock(&lk);
+}
+
+static char *stem_of(const char *file)
+{
+    const char *b = strrchr(file, '/');
+    b = b ? b + 1 : file;
+    char *s = strdup(b);
+    if (s) {
+        char *dot = strrchr(s, '.');
+        if (dot) *dot = 0;
+    }
+    return s;
+}
+
+static char *join_args(int argc, char **argv)
+{
+    size_t n = 1;
+    for (int i = 0; i < argc; i++)
+        n += strlen(argv[i]) + 1;
+    char *s = calloc(1, n + 6);
+    if (!s) return NULL;
+    strcat(s, "fwemu");
+    for (int i = 0; i < argc; i++) {
+        strcat(s, " ");
+        strcat(s, i == 0 ? "run" : argv[i]);
+    }
+    return s;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "jobs", required_argument, 0, 'j' },   { "filter", required_argument, 0, 'f' },
+        { "list", no_argument, 0, 'l' },         { "seed", required_argument, 0, 's' },
+        { "shard", required_argument, 0, 'S' },  { "replay", required_argument, 0, 'r' },
+        { "junit", required_argument, 0, 'J' },  { "json", required_argument, 0, 'O' },
+        { "html", required_argument, 0, 'H' },   { "verbose", no_argument, 0, 'v' },
+        { "color", required_argument, 0, 'c' },  { "help", no_argument, 0, 'h' },
+        { "bootloader", required_argument, 0, 'B' },
+        { 0, 0, 0, 0 },
+    };
+    int jobs = 1;
+    const char *bootloader = NULL;
+    const char *filter = NULL, *replay = NULL, *junit = NULL, *json = NULL, *html = NULL, *color = "auto";
+    bool list = false, verbose = false, has_seed = false, has_shard = false;
+    uint64_t seed = 0;
+    unsigned shard_i = 0, shard_n = 1;
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "+j:lvh", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'j': {
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 256) return usage_err("-j: '%s' is not a number of jobs (1-256)", optarg);
+            jobs = (int)v;
+            break;
+        }
+        case 'f': filter = optarg; break;
+        case 'l': list = true; break;
+        case 's':
+            errno = 0;
+            seed = strtoull(optarg, &end, 0);
+            if (errno || *end || !*optarg || *optarg == '-') return usage_err("--seed: '%s' is not a number", optarg);
+            has_seed = true;
+            break;
+        case 'S':
+            if (sscanf(optarg, "%u/%u", &shard_i, &shard_n) != 2 || shard_n == 0 || shard_i >= shard_n)
+                return usage_err("--shard: '%s' is not I/N with 0 <= I < N", optarg);
+            has_shard = true;
+            break;
+        case 'r': replay = optarg; break;
+        case 'J': junit = optarg; break;
+        case 'O': json = optarg; break;
+        case 'H': html = optarg; break;
+        case 'v': verbose = true; break;
+        case 'B': bootloader = optarg; break;
+        case 'c':
+            if (strcmp(optarg, "auto") && strcmp(optarg, "always") && strcmp(optarg, "never"))
+                return usage_err("--color: '%s' is not one of auto, always, never", optarg);
+            color = optarg;
+            break;
+        case 'h': fputs(run_usage, stdout); return FWEMU_EXIT_OK;
+        case ':': return usage_err("%s needs a value", argv[optind - 1]);
+        default: return usage_err("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (!has_shard) {
+        const char *ti = getenv("GTEST_SHARD_INDEX"), *tn = getenv("GTEST_TOTAL_SHARDS");
+        if (ti && tn && *ti && *tn) {
+            char *e1, *e2;
+            long a = strtol(ti, &e1, 10), b = strtol(tn, &e2, 10);
+            if (*e1 || *e2 || b < 1 || a < 0 || a >= b)
+                return usage_err("GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS: '%s' is not a valid shard", ti);
+            shard_i = (unsigned)a;
+            shard_n = (unsigned)b;
+        }
+    }
+    const char *nc = getenv("NO_COLOR");
+    const char *term = getenv("TERM");
+    use_color = !strcmp(color, "always") ||
+                (!strcmp(color, "auto") && isatty(1) && !(nc && *nc) && !(term && !strcmp(term, "dumb")));
+
+    flist_t files = { 0 };
+    if (optind >= argc) {
+        const char *dir = getenv("FWEMU_SCENARIOS");
+        if (collect(dir && *dir ? dir : FWEMU_SCENARIO_DIR, &files))
+            return FWEMU_EXIT_USAGE;
+    }
+    for (int i = optind; i < argc; i++)
+        if (collect(argv[i], &files))
+            return FWEMU_EXIT_USAGE;
+    if (!files.n) {
+        fprintf(stderr, "fwemu run: no scenario files found\n");
+        return FWEMU_EXIT_USAGE;
+    }
+    /* validate everything first */
+    scenario_t *sc = calloc(files.n, sizeof *sc);
+    bool *loaded = calloc(files.n, sizeof *loaded);
+    if (!sc || !loaded)
+        return FWEMU_EXIT_INTERNAL;
+    int bad = 0;
+    for (size_t i = 0; i < files.n; i++) {
+        char err[1024];
+        if (scenario_load(files.v[i], &sc[i], err, sizeof err) != SCN_OK) {
+            fprintf(stderr, "%s\n", err);
+            bad++;
+        } else {
+            loaded[i] = true;
+        }
+    }
+    for (size_t i = 0; i < files.n && !bad; i++)
+        for (size_t j = i + 1; j < files.n; j++)
+            if (!strcmp(sc[i].name, sc[j].name)) {
+                fprintf(stderr, "%s:%d:%d: scenario name '%s' is also used by %s\n", files.v[j], sc[j].pos.line,
+                        sc[j].pos.column, sc[j].name, files.v[i]);
+                bad++;
+            }
+    int code = FWEMU_EXIT_OK;
+    if (bad) {
+        fprintf(stderr, "fwemu run: %d scenario file%s invalid; nothing was run\n", bad, bad > 1 ? "s are" : " is");
+        code = FWEMU_EXIT_USAGE;
+        goto done;
+    }
+    /* selection */
+    size_t nsel = 0;
+    size_t *sel = calloc(files.n, sizeof *sel);
+    if (!sel) { code = FWEMU_EXIT_INTERNAL; goto done; }
+    char replay_name[256] = "";
+    if (replay) {
+        const char *at = strrchr(replay, '@');
+        if (!at) { free(sel); code = usage_err("--replay: '%s' is not NAME@CUT", replay); goto done; }
+        snprintf(replay_name, sizeof replay_name, "%.*s", (int)(at - replay), replay);
+    }
+    for (size_t i = 0; i < files.n; i++) {
+        if (filter && fnmatch(filter, sc[i].name, 0) != 0)
+            continue;
+        if (replay && strcmp(sc[i].name, replay_name))
+            continue;
+        sel[nsel++] = i;
+    }
+    if (replay && !nsel) {
+        fprintf(stderr, "fwemu run: --replay: no scenario named '%s'\n", replay_name);
+        free(sel);
+        code = FWEMU_EXIT_USAGE;
+        goto done;
+    }
+    if (list) {
+        for (size_t k = 0; k < nsel; k++) {
+            scenario_t *s = &sc[sel[k]];
+            printf("%-48s %s", s->name, s->file);
+            if (s->ntags) {
+                printf("  [");
+                for (size_t t = 0; t < s->ntags; t++)
+                    printf("%s%s", t ? ", " : "", s->tags[t]);
+                printf("]");
+            }
+            printf("%s\n", s->sweep.enabled ? "  (sweep)" : "");
+        }
+        free(sel);
+        goto done;
+    }
+    run_opts_t ro = { .has_seed = has_seed, .seed = seed, .verbose = verbose || replay, .program = "fwemu",
+                    .bootloader = bootloader };
+    job_t *jl = calloc(nsel ? nsel : 1, sizeof *jl);
+    if (!jl) { free(sel); code = FWEMU_EXIT_INTERNAL; goto done; }
+    run_opts_t *ros = calloc(nsel ? nsel : 1, sizeof *ros);
+    for (size_t k = 0; k < nsel && ros; k++) {
+        ros[k] = ro;
+        ros[k].scenario_arg = sc[sel[k]].file;
+        jl[k] = (job_t){ .s = &sc[sel[k]], .o = &ros[k], .jobs = jobs, .shard_i = shard_i, .shard_n = shard_n,
+                         .shard_base = (uint32_t)k, .replay = replay != NULL, .replay_id = replay };
+    }
+    if (isatty(2))
+        run_set_progress(progress, NULL);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* plain scenarios of this shard on a pool of threads; sweeps then use every thread each */
+    for (size_t k = 0; k < nsel; k++) {
+        bool plain = !jl[k].s->sweep.enabled && !jl[k].replay;
+        jl[k].skip = plain && shard_n > 1 && k % shard_n != shard_i;
+        jl[k].pooled = plain && !jl[k].skip;
+    }
+    {
+        pool_t p = { .jobs = jl, .n = nsel, .next = 0, .lock = PTHREAD_MUTEX_INITIALIZER };
+        pthread_t th[256];
+        int started = 0;
+        if (jobs > 1)
+            for (int t = 0; t < jobs; t++)
+                if (pthread_create(&th[t], NULL, pool_main, &p) == 0)
+                    started++;
+        for (int t = 0; t < started; t++)
+            pthread_join(th[t], NULL);
+        if (!started)
+            pool_main(&p);
+    }
+    for (size_t k = 0; k < nsel; k++) {
+        job_t *j = &jl[k];
+        if (j->skip || j->ran)
+            continue;
+        if (j->replay)
+            j->rc = run_replay(j->s, j->o, j->replay_id, &j->v);
+        else
+            j->rc = run_scenario(j->s, j->o, jobs, shard_i, shard_n, (uint32_t)k, &j->v);
+        j->ran = true;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    /* report */
+    rpt_run_t rr;
+    memset(&rr, 0, sizeof rr);
+    rr.tool = rpt_strdup("fwemu 0.1");
+    rr.command = join_args(argc, argv);
+    rr.seed = seed;
+    rr.time_s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    size_t passed = 0, failed = 0, errors = 0, cutfail = 0;
+    for (size_t k = 0; k < nsel; k++) {
+        job_t *j = &jl[k];
+        if (!j->ran)
+            continue;
+        const scenario_t *s = j->s;
+        run_verdict_t *v = &j->v;
+        bool err = v->setup_error || j->rc == RUN_ERR_INTERNAL;
+        if (err) errors++; else if (v->pass) passed++; else failed++;
+        cutfail += v->cuts_failed;
+        char *stem = stem_of(s->file);
+        char cls[512];
+        snprintf(cls, sizeof cls, "scenarios.%s", stem ? stem : "x");
+        free(stem);
+        rpt_suite_t *su = rpt_add_suite(&rr, cls, s->file);
+        char cname[512];
+        if (shard_n > 1 && s->sweep.enabled)
+            snprintf(cname, sizeof cname, "%s [shard %u/%u]", s->name, shard_i, shard_n);
+        else
+            snprintf(cname, sizeof cname, "%s", replay ? replay : s->name);
+        rpt_case_t *rc = su ? rpt_add_case(su, cls, cname) : NULL;
+        if (rc) {
+            rc->file = rpt_strdup(s->file);
+            rc->line = v->line;
+            rc->time_s = v->wall_s;
+            rpt_case_set(rc, err ? RPT_ERROR : (v->pass ? RPT_PASS : RPT_FAIL), v->pass && !err ? NULL : v->message,
+                         v->details);
+            if (v->console) rc->console = rpt_strdup(v->console);
+            char b[64];
+            snprintf(b, sizeof b, "%" PRIu64, v->seed);
+            rpt_add_prop(rc, "seed", b);
+            rpt_add_prop(rc, "bootloader_sha256", v->bootloader_digest);
+            rpt_add_prop(rc, "active_slot_sha256", v->active_digest);
+            rpt_add_prop(rc, "candidate_slot_sha256", v->candidate_digest);
+            char rep[1024];
+            snprintf(rep, sizeof rep, "fwemu run %s --seed %" PRIu64 " --filter '%s' -v", s->file, v->seed, s->name);
+            rpt_add_prop(rc, "replay", rep);
+            for (size_t t = 0; t < s->ntags; t++) {
+                char **nt = realloc(rc->tags, (rc->ntags + 1) * sizeof *nt);
+                if (nt) { rc->tags = nt; rc->tags[rc->ntags++] = rpt_strdup(s->tags[t]); }
+            }
+            for (size_t i = 0; i < v->ncuts; i++) {
+                run_cut_t *cu = &v->cuts[i];
+                rpt_cut_t *rcut = rpt_add_cut(rc);
+                if (!rcut) break;
+                char modes[16];
+                if (cu->seq2) snprintf(modes, sizeof modes, "%s/%s", scn_cut_mode_name(cu->mode), scn_cut_mode_name(cu->mode2));
+                else snprintf(modes, sizeof modes, "%s", scn_cut_mode_name(cu->mode));
+                rcut->id = rpt_strdup(cu->id);
+                rcut->op_seq = cu->seq;
+                rcut->op_kind = rpt_strdup(flash_op_kind_name(cu->kind));
+                rcut->addr = cu->addr;
+                rcut->len = cu->len;
+                rcut->mode = rpt_strdup(modes);
+                rcut->outcome = rpt_strdup(cu->outcome);
+                rcut->boots = cu->boots;
+                rcut->pass = cu->pass;
+                rcut->message = cu->message ? rpt_strdup(cu->message) : NULL;
+                if (!cu->pass) {
+                    char n2[512];
+                    snprintf(n2, sizeof n2, "%s", cu->id);
+                    rpt_case_t *fc = rpt_add_case(su, cls, n2);
+                    if (fc) {
+                        fc->file = rpt_strdup(s->file);
+                        fc->line = s->sweep.pos.line;
+                        rpt_case_set(fc, RPT_FAIL, cu->message, cu->details);
+                        char cp[160];
+                        snprintf(cp, sizeof cp, "%u %s", cu->seq, modes);
+                        rpt_add_prop(fc, "cut_point", cp);
+                        snprintf(b, sizeof b, "%" PRIu64, v->seed);
+                        rpt_add_prop(fc, "seed", b);
+                        snprintf(rep, sizeof rep, "fwemu run %s --seed %" PRIu64 " --replay '%s' -v", s->file, v->seed, cu->id);
+                        rpt_add_prop(fc, "replay", rep);
+                    }
+                }
+            }
+        }
+        /* console output */
+        const char *tag = err ? "ERROR" : (v->pass ? "PASS" : "FAIL");
+        const char *col = err ? "\033[33m" : (v->pass ? "\033[32m" : "\033[31m");
+        printf("%s%-5s%s %s", C(col), tag, C("\033[0m"), replay ? replay : s->name);
+        if (v->ncuts)
+            printf(" (%zu cut points, %zu failed)", v->ncuts, v->cuts_failed);
+        printf(" [%.2f s]\n", v->wall_s);
+        if (!v->pass || err) {
+            printf("      %s:%d: %s\n", s->file, v->line, v->message);
+            if (v->details) {
+                const char *p = v->details;
+                while (*p) {
+                    const char *nl = strchr(p, '\n');
+                    size_t n = nl ? (size_t)(nl - p) : strlen(p);
+                    printf("      %.*s\n", (int)n, p);
+                    p += n + (nl ? 1 : 0);
+                }
+            }
+            if (v->cuts_failed > 1) {
+                printf("      failing cut points:");
+                size_t shown = 0;
+                for (size_t i = 0; i < v->ncuts && shown < 20; i++)
+                    if (!v->cuts[i].pass) { printf(" %s", v->cuts[i].id); shown++; }
+                printf("%s\n", v->cuts_failed > shown ? " ..." : "");
+            }
+        } else if (verbose && v->details) {
+            fputs(v->details, stdout);
+        }
+        if (verbose && v->console && v->pass)
+            printf("      console:\n%s\n", v->console);
+    }
+    rpt_count(&rr);
+    char err[512];
+    if (junit && rpt_write_junit(&rr, junit, err, sizeof err) != RPT_OK) {
+        fprintf(stderr, "fwemu run: --junit: %s\n", err);
+        code = FWEMU_EXIT_INTERNAL;
+    }
+    if (json && rpt_write_json(&rr, json, err, sizeof err) != RPT_OK) {
+        fprintf(stderr, "fwemu run: --json: %s\n", err);
+        code = FWEMU_EXIT_INTERNAL;
+    }
+    if (html && rpt_write_html(&rr, html, err, sizeof err) != RPT_OK) {
+        fprintf(stderr, "fwemu run: --html: %s\n", err);
+        code = FWEMU_EXIT_INTERNAL;
+    }
+    rpt_run_free(&rr);
+    for (size_t k = 0; k < nsel; k++)
+        run_verdict_free(&jl[k].v);
+    free(jl);
+    free(ros);
+    free(sel);
+    if (cutfail)
+        printf("(%zu failing cut points)\n", cutfail);
+    if (errors)
+        printf("%zu passed, %zu failed, %zu errors\n", passed, failed + errors, errors);
+    else
+        printf("%zu passed, %zu failed\n", passed, failed);
+    if (code == FWEMU_EXIT_OK)
+        code = errors ? (failed ? FWEMU_EXIT_FAIL : FWEMU_EXIT_USAGE) : (failed ? FWEMU_EXIT_FAIL : FWEMU_EXIT_OK);
+done:
+    for (size_t i = 0; i < files.n; i++) {
+        if (loaded[i]) scenario_free(&sc[i]);
+        free(files.v[i]);
+    }
+    free(files.v);
+    free(sc);
+    free(loaded);
+    return code;
+}

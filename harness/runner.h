@@ -1,0 +1,76 @@
+/*
+ * Scenario runner: builds the device a scenario describes, executes its steps against an
+ * emulated machine, checks its expectations and the always-on invariant, and (for sweeps)
+ * repeats it once per cut point from snapshots. Produces a verdict with its evidence.
+ *
+ * Data flows one way: scenario (scenario.h) -> this runner drives the machine (emu.h) -> events
+ * -> verdict (run_verdict_t) -> the CLI turns verdicts into reports (report.h).
+ */
+#ifndef FWEMU_RUNNER_H
+#define FWEMU_RUNNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "emu.h"
+#include "layout.h"
+#include "scenario.h"
+
+typedef enum run_err {
+    RUN_OK = 0,
+    RUN_ERR_SETUP = -1,       /* the scenario cannot be set up (missing file, image too big) */
+    RUN_ERR_INTERNAL = -2,    /* emulator failure, out of memory */
+} run_err_t;
+
+typedef struct run_opts {
+    bool has_seed; uint64_t seed;   /* --seed overrides the scenario's device.seed */
+    bool verbose;                   /* keep full event logs in details */
+    const char *program;            /* argv[0] for replay commands */
+    const char *scenario_arg;       /* how the scenario file is named on the command line */
+    const char *bootloader;         /* overrides every scenario's device.bootloader (NULL: no) */
+} run_opts_t;
+
+/* One cut point of a sweep and what happened after it. */
+typedef struct run_cut {
+    uint32_t seq;             /* flash operation index of the cut */
+    flash_op_kind_t kind;
+    uint32_t addr, len;
+    scn_cut_mode_t mode;
+    uint32_t seq2;            /* nested: second cut (0 = none; stored +1) */
+    scn_cut_mode_t mode2;
+    bool pass;
+    uint32_t boots;
+    char id[96];              /* replay id */
+    char outcome[96];
+    char *message;            /* malloc, NULL when passed */
+    char *details;            /* malloc, NULL when passed */
+} run_cut_t;
+
+typedef struct run_verdict {
+    bool pass;
+    bool setup_error;         /* RUN_ERR_SETUP: counts as an error, not a failure */
+    int line;                 /* where it failed (step or expect line; else the scenario) */
+    char message[512];        /* one line */
+    char *details;            /* malloc: expected vs found, events, console tail, replay */
+    char *console;            /* malloc: console of the (last) device run */
+    double wall_s;
+    uint64_t seed;
+    uint64_t time_ns, insns;
+    char bootloader_digest[65], active_digest[65], candidate_digest[65];
+    run_cut_t *cuts; size_t ncuts;   /* sweeps: every cut point run (in order) */
+    size_t cuts_failed;
+} run_verdict_t;
+
+/* Run a whole scenario (a sweep runs every cut point; shard selects cut points i with
+ * (base + i) % shard_n == shard_i; jobs > 1 spreads cut points over threads). */
+int run_scenario(const scenario_t *s, const run_opts_t *o, int jobs, uint32_t shard_i, uint32_t shard_n,
+                 uint32_t shard_base, run_verdict_t *v);
+/* Replay one cut point by id (the part after '@'), with full event logs. */
+int run_replay(const scenario_t *s, const run_opts_t *o, const char *cut_id, run_verdict_t *v);
+void run_verdict_free(run_verdict_t *v);
+
+/* Progress callback for long sweeps (done of total cut points); may be NULL. */
+typedef void (*run_progress_fn)(void *ctx, const char *name, size_t done, size_t total);
+void run_set_progress(run_progress_fn fn, void *ctx);
+
+#endif
