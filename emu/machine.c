@@ -344,11 +344,12 @@ int emu_map_ram(emu_machine_t *m, const char *name, uint32_t base, uint32_t size
 
 static uint8_t *host_ptr(emu_machine_t *m, uint32_t addr, uint32_t len)
 {
-    if (flash_contains(m->flash, addr, len))
-        return flash_mem(m->flash) + (addr - flash_config(m->flash)->base);
+    uint32_t fb = m->flash_base;
+    if (addr - fb < m->flash_len && len <= m->flash_len - (addr - fb))
+        return m->flash_mem + (addr - fb);
     for (int i = 0; i < m->nram; i++) {
         emu_ram_t *r = &m->ram[i];
-        if (addr >= r->base && (uint64_t)addr + len <= (uint64_t)r->base + r->size)
+        if (addr - r->base < r->size && len <= r->size - (addr - r->base))
             return r->mem + (addr - r->base);
     }
     return NULL;
@@ -1024,6 +1025,9 @@ int emu_create(const emu_config_t *cfg_in, emu_machine_t **out)
         goto fail;
     }
     flash_set_change_cb(m->flash, flash_changed, m);
+    m->flash_base = m->cfg.flash.base;
+    m->flash_len = flash_size(m->flash);
+    m->flash_mem = flash_mem(m->flash);
     flash_set_hook(m->flash, machine_flash_hook, m);
     e = uc_mem_map_ptr(m->uc, m->cfg.flash.base, flash_size(m->flash), UC_PROT_READ | UC_PROT_EXEC,
                        flash_mem(m->flash));

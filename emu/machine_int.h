@@ -56,6 +56,8 @@ struct emu_machine {
     char err[256];
 
     flash_t *flash;
+    uint32_t flash_base, flash_len;   /* cached for the per-block path */
+    uint8_t *flash_mem;
     emu_ram_t ram[EMU_MAX_RAM];
     int nram;
     uint8_t *flexram;

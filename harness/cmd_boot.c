@@ -180,7 +180,7 @@ int cmd_boot(int argc, char **argv)
     optind = 0;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "+qvh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":qvh", opts, NULL)) != -1) {
         switch (c) {
         case 'e': elf_path = optarg; break;
         case 'j': json = true; break;

@@ -204,7 +204,7 @@ int cmd_run(int argc, char **argv)
     optind = 0;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "+j:lvh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":j:lvh", opts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'j': {
@@ -411,7 +411,7 @@ int cmd_run(int argc, char **argv)
             snprintf(cname, sizeof cname, "%s", replay ? replay : s->name);
         rpt_case_t *rc = su ? rpt_add_case(su, cls, cname) : NULL;
         if (rc) {
-            rc->file = rpt_strdup(s->file);
+
             rc->line = v->line;
             rc->time_s = v->wall_s;
             rpt_case_set(rc, err ? RPT_ERROR : (v->pass ? RPT_PASS : RPT_FAIL), v->pass && !err ? NULL : v->message,
@@ -452,7 +452,7 @@ int cmd_run(int argc, char **argv)
                     snprintf(n2, sizeof n2, "%s", cu->id);
                     rpt_case_t *fc = rpt_add_case(su, cls, n2);
                     if (fc) {
-                        fc->file = rpt_strdup(s->file);
+
                         fc->line = s->sweep.pos.line;
                         rpt_case_set(fc, RPT_FAIL, cu->message, cu->details);
                         char cp[160];

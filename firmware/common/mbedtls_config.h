@@ -17,7 +17,10 @@
 
 /* SHA-256 */
 #define MBEDTLS_SHA256_C
-#define MBEDTLS_SHA256_SMALLER        /* size over speed: rolled compression loop */
+/* MBEDTLS_SHA256_SMALLER is left off: the unrolled compression keeps the working variables in
+ * registers instead of a RAM array. Measured on fwemu, a boot that installs a 62 KiB image took
+ * 11.9 M instructions instead of 16.8 M (0.23 s instead of 0.38 s wall); the bootloader grew by
+ * about 1.5 KiB (it hashes every image at least twice per boot). */
 
 /* ECDSA P-256 verify + ASN.1 */
 #define MBEDTLS_BIGNUM_C
