@@ -382,6 +382,7 @@ static void flash_changed(void *ctx, uint32_t addr, uint32_t len)
     for (uint32_t pg = first; pg <= last && pg < 256; pg++) {
         if (m->code_pages[pg]) {
             m->code_pages[pg] = 0;
+            memset(m->icache, 0xFF, sizeof m->icache);
             uint64_t a = base + ((uint64_t)pg << 12);
             uc_ctl_remove_cache(m->uc, a, a + 4096);
         }
@@ -681,10 +682,25 @@ static uint32_t count_insns(emu_machine_t *m, uint32_t addr, uint32_t size)
 
 static void slow_path(emu_machine_t *m, uint32_t addr, uint32_t n);
 
+/* Instruction count of a block, cached for flash code (the cache is cleared whenever flash code
+ * changes; RAM code is always decoded, since firmware rewrites it). */
+static inline uint32_t block_insns(emu_machine_t *m, uint32_t addr, uint32_t size)
+{
+    if (addr - m->flash_base >= m->flash_len || size > 0xFFFF)
+        return count_insns(m, addr, size);
+    uint32_t i = (addr >> 1) & 4095u;
+    if (m->icache[i].addr == addr && (m->icache[i].size_n >> 16) == size)
+        return m->icache[i].size_n & 0xFFFFu;
+    uint32_t n = count_insns(m, addr, size);
+    m->icache[i].addr = addr;
+    m->icache[i].size_n = (size << 16) | (n & 0xFFFFu);
+    return n;
+}
+
 static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 {
     emu_machine_t *m = ud;
-    uint32_t n = count_insns(m, (uint32_t)addr, size);
+    uint32_t n = block_insns(m, (uint32_t)addr, size);
     if (size == 2 && (uint32_t)addr == m->cur_block) {
         /* A block that is only "b ." (0xE7FE) running again: the core spins until an interrupt
          * or reset. Skip the spinning like a WFI sleep (the run loop fast-forwards time). */
@@ -1055,6 +1071,7 @@ int emu_create(const emu_config_t *cfg_in, emu_machine_t **out)
     if (rc)
         goto fail;
     m->next_deadline_ns = UINT64_MAX;
+    memset(m->icache, 0xFF, sizeof m->icache);
     *out = m;
     return EMU_OK;
 fail:

@@ -12,8 +12,9 @@
  *      jumps to it; a candidate is checked against the slot it will run from);
  *   4. SHA-256 of the payload equals the header's firmwareHash (first 32 bytes).
  * Steps 3-4 can be skipped (IMAGE_CHECK_HEADER_ONLY) for a cheap first look, e.g. to compare
- * versions before hashing; IMAGE_CHECK_NO_HASH stops after step 3 (only the deliberately broken
- * bootloader variants use it as a final verdict, see bootloader/main.c).
+ * versions before hashing; IMAGE_CHECK_NO_HASH stops after step 3: the bootloader uses it for
+ * the read-back after an install whose body it has just hashed in flash, and the deliberately
+ * broken header_first variant as its (insufficient) boot verdict (bootloader/main.c).
  *
  * The hash streams straight from flash in IMAGE_HASH_CHUNK pieces and refreshes the watchdog
  * between pieces (wdog.h), so any image size stays within the watchdog timeout.
