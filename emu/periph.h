@@ -66,6 +66,13 @@ struct periph {
     uint32_t base;                                     /* set by the board */
 };
 
+/* Blocks of 32-bit registers: split an access of any size and alignment into aligned word
+ * reads, or word writes with the byte mask of the bytes it covers (little-endian). */
+typedef uint32_t (*periph_read32_fn)(periph_t *p, uint32_t off);
+typedef void (*periph_write32_fn)(periph_t *p, uint32_t off, uint32_t val, uint32_t mask);
+uint32_t periph_read_split(periph_t *p, uint32_t off, unsigned size, periph_read32_fn rd);
+void periph_write_split(periph_t *p, uint32_t off, unsigned size, uint32_t value, periph_write32_fn wr);
+
 /* Constructors (emu/periph/<name>.c). Each returns NULL only when out of memory. */
 typedef struct flash flash_t;
 periph_t *ftfe_create(emu_bus_t *bus, flash_t *flash, uint8_t *flexram, uint32_t flexram_size);

@@ -62,34 +62,24 @@ static void fmc_write32(fmc_t *f, uint32_t off, uint32_t val, uint32_t mask)
     *r = (*r & ~m) | (val & m);
 }
 
+static uint32_t fmc_read_word(periph_t *p, uint32_t off)
+{
+    return fmc_read32((fmc_t *)p, off);
+}
+
+static void fmc_write_word(periph_t *p, uint32_t off, uint32_t val, uint32_t mask)
+{
+    fmc_write32((fmc_t *)p, off, val, mask);
+}
+
 static uint32_t fmc_read(periph_t *p, uint32_t off, unsigned size)
 {
-    fmc_t *f = (fmc_t *)p;
-    uint32_t v = 0, cur = 0;
-    for (unsigned i = 0; i < size; i++) {
-        uint32_t a = off + i;
-        if (i == 0 || (a & 3u) == 0)
-            cur = fmc_read32(f, a & ~3u);
-        v |= ((cur >> (8 * (a & 3u))) & 0xFFu) << (8 * i);
-    }
-    return v;
+    return periph_read_split(p, off, size, fmc_read_word);
 }
 
 static void fmc_write(periph_t *p, uint32_t off, unsigned size, uint32_t value)
 {
-    fmc_t *f = (fmc_t *)p;
-    unsigned i = 0;
-    while (i < size) {
-        uint32_t reg = (off + i) & ~3u;
-        uint32_t val = 0, mask = 0;
-        while (i < size && ((off + i) & ~3u) == reg) {
-            unsigned b = (off + i) & 3u;
-            val |= ((value >> (8 * i)) & 0xFFu) << (8 * b);
-            mask |= 0xFFu << (8 * b);
-            i++;
-        }
-        fmc_write32(f, reg, val, mask);
-    }
+    periph_write_split(p, off, size, value, fmc_write_word);
 }
 
 static void fmc_reset(periph_t *p, emu_reset_kind_t kind)

@@ -124,34 +124,24 @@ static void sim_write32(sim_t *s, uint32_t off, uint32_t val, uint32_t mask)
     s->s.val[i] = (s->s.val[i] & ~m) | (val & m);
 }
 
+static uint32_t sim_read_word(periph_t *p, uint32_t off)
+{
+    return sim_read32((sim_t *)p, off);
+}
+
+static void sim_write_word(periph_t *p, uint32_t off, uint32_t val, uint32_t mask)
+{
+    sim_write32((sim_t *)p, off, val, mask);
+}
+
 static uint32_t sim_read(periph_t *p, uint32_t off, unsigned size)
 {
-    sim_t *s = (sim_t *)p;
-    uint32_t v = 0, cur = 0;
-    for (unsigned i = 0; i < size; i++) {
-        uint32_t a = off + i;
-        if (i == 0 || (a & 3u) == 0)
-            cur = sim_read32(s, a & ~3u);
-        v |= ((cur >> (8 * (a & 3u))) & 0xFFu) << (8 * i);
-    }
-    return v;
+    return periph_read_split(p, off, size, sim_read_word);
 }
 
 static void sim_write(periph_t *p, uint32_t off, unsigned size, uint32_t value)
 {
-    sim_t *s = (sim_t *)p;
-    unsigned i = 0;
-    while (i < size) {
-        uint32_t reg = (off + i) & ~3u;
-        uint32_t val = 0, mask = 0;
-        while (i < size && ((off + i) & ~3u) == reg) {
-            unsigned b = (off + i) & 3u;
-            val |= ((value >> (8 * i)) & 0xFFu) << (8 * b);
-            mask |= 0xFFu << (8 * b);
-            i++;
-        }
-        sim_write32(s, reg, val, mask);
-    }
+    periph_write_split(p, off, size, value, sim_write_word);
 }
 
 static void sim_reset(periph_t *p, emu_reset_kind_t kind)
