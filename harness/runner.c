@@ -703,8 +703,9 @@ static bool exec_steps(session_t *ss, const scn_step_t *steps, size_t n, bool la
                     }
                     if (res.reason == EMU_STOP_APP_RUNNING)
                         check_invariant(ss, st->pos);
-                    else if (res.reason != EMU_STOP_BUDGET)
-                        break;                   /* halted or cut: cut power now */
+                    else
+                        break;   /* budget used (the machine stops before the block that would
+                                  * pass it), halted or cut: cut power now */
                 }
                 if (!ss->failed && !ss->cut.fired)
                     power_return(ss, st->u.power.off_time_ns, st->u.power.stay_off);
@@ -785,8 +786,9 @@ static int corrupt_step(session_t *ss, const scn_step_t *st)
         }
         uint8_t cur[32];
         memcpy(cur, mem + (a - base) + off, size);
-        if (st->u.corrupt.field == SCN_FIELD_DIGEST && st->u.corrupt.kind == SCN_CORRUPT_SET_FIELD) {
-            memcpy(cur, st->u.corrupt.digest, 32);
+        if ((st->u.corrupt.field == SCN_FIELD_DIGEST || st->u.corrupt.field == SCN_FIELD_CAMPAIGN) &&
+            st->u.corrupt.kind == SCN_CORRUPT_SET_FIELD) {
+            memcpy(cur, st->u.corrupt.digest, size);         /* 32 (digest) or 16 (campaign) bytes */
         } else if (size <= 8) {
             uint64_t v = 0;
             for (unsigned i = 0; i < size; i++)
@@ -862,8 +864,9 @@ static int stage_step(session_t *ss, const scn_step_t *st)
     if (st->u.stage.incomplete && st->u.stage.written < len)
         wlen = st->u.stage.written;
     flash_host_write(f, pay, body, (uint32_t)wlen);
-    /* the update client writes the header last: an incomplete write has none */
-    if (!st->u.stage.no_header && !st->u.stage.incomplete) {
+    /* the update client writes the header last; the loader sets no_header for an incomplete
+     * write unless the scenario asks for the header anyway */
+    if (!st->u.stage.no_header) {
         uint8_t sha[32], hdr[MBED_HDR_V2_SIZE];
         image_sha256(body, len, sha);
         mbed_hdr_v2_t h;

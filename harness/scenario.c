@@ -243,7 +243,7 @@ static int build_tree(ctx_t *c, const unsigned char *buf, size_t len, ynode_t **
         yaml_mark_t m = ev.start_mark;
         int line = (int)m.line + 1, col = (int)m.column + 1;
         ynode_t *node = NULL;
-        const yaml_char_t *tag = NULL;
+        bool tagged = false;
         switch (ev.type) {
         case YAML_STREAM_END_EVENT:
             done = true;
@@ -254,11 +254,11 @@ static int build_tree(ctx_t *c, const unsigned char *buf, size_t len, ynode_t **
                         "document (remove the '---' or split the file)");
             break;
         case YAML_ALIAS_EVENT:
-            err_pos(c, SCN_ERR_SYNTAX, line, col, "YAML aliases (*%s) are not supported: write the value out",
+            err_pos(c, SCN_ERR_SYNTAX, line, col, "YAML aliases (*%.40s) are not supported: write the value out",
                     ev.data.alias.anchor ? (const char *)ev.data.alias.anchor : "");
             break;
         case YAML_SCALAR_EVENT:
-            tag = ev.data.scalar.tag;
+            tagged = ev.data.scalar.tag != NULL;
             node = yn_new(YN_SCALAR, m);
             if (node) {
                 node->str = malloc(ev.data.scalar.length + 1);
@@ -274,11 +274,11 @@ static int build_tree(ctx_t *c, const unsigned char *buf, size_t len, ynode_t **
             }
             break;
         case YAML_SEQUENCE_START_EVENT:
-            tag = ev.data.sequence_start.tag;
+            tagged = ev.data.sequence_start.tag != NULL;
             node = yn_new(YN_SEQ, m);
             break;
         case YAML_MAPPING_START_EVENT:
-            tag = ev.data.mapping_start.tag;
+            tagged = ev.data.mapping_start.tag != NULL;
             node = yn_new(YN_MAP, m);
             break;
         case YAML_SEQUENCE_END_EVENT:
@@ -312,7 +312,7 @@ static int build_tree(ctx_t *c, const unsigned char *buf, size_t len, ynode_t **
         }
         if (depth == 0)
             top = node;
-        if (tag) {
+        if (tagged) {
             err_pos(c, SCN_ERR_SYNTAX, line, col, "YAML tags (!...) are not supported: remove the tag");
             break;
         }
@@ -418,10 +418,16 @@ static int check_map(ctx_t *c, const ynode_t *k, const ynode_t *map, const char 
                 return err_at(c, key, "unknown key '%s' in '%s' (expected one of: %s)", shown(key, t), what, list);
             return err_at(c, key, "unknown key '%s' at the top level (expected one of: %s)", shown(key, t), list);
         }
-        for (size_t p = 0; p < i; p += 2)
-            if (str_is(map->kid[p], keys[j]))
-                return err_at(c, key, "duplicate key '%s' in '%s' (first at line %d, column %d)", keys[j],
-                              what ? what : "the scenario", map->kid[p]->line, map->kid[p]->col);
+        for (size_t p = 0; p < i; p += 2) {
+            const ynode_t *first = map->kid[p];
+            if (!str_is(first, keys[j]))
+                continue;
+            if (what)
+                return err_at(c, key, "duplicate key '%s' in '%s' (first at line %d, column %d)", keys[j], what,
+                              first->line, first->col);
+            return err_at(c, key, "duplicate key '%s' at the top level (first at line %d, column %d)", keys[j],
+                          first->line, first->col);
+        }
     }
     return 0;
 }
@@ -1060,6 +1066,9 @@ static int parse_until_value(ctx_t *c, const ynode_t *k, const ynode_t *v, scn_u
     }
     int which = 0;
     const ynode_t *kk, *kv;
+    if (v->type == YN_SEQ)
+        return err_at(c, v, "'until' must be app_running, halt or a mapping with one of resets, time, flash_op, "
+                      "console (got a sequence)");
     if (one_of_keys(c, k, v, "until", kinds, &which, &kk, &kv))
         return c->rc;
     switch (which) {
@@ -1130,6 +1139,8 @@ static int parse_power_loss(ctx_t *c, const ynode_t *k, const ynode_t *v, scn_st
                           kind_of(av, b));
         }
         st->u.power.at = SCN_AT_NOW;
+    } else if (av->type == YN_SEQ) {
+        return err_at(c, av, "'at' must be now, {flash_op: {...}}, {time: D} or {insns: N} (got a sequence)");
     } else {
         int which = 0;
         const ynode_t *kk, *kv;
@@ -1341,7 +1352,8 @@ static int parse_stage(ctx_t *c, const ynode_t *k, const ynode_t *v, scn_step_t 
     if (h) {
         if (sg->no_header)
             return err_at(c, hk, "'header' overrides a header that is not written (%s)",
-                          no_header ? "no_header: true" : "an incomplete stage has none unless incomplete: {header: true}");
+                          no_header ? "no_header: true"
+                                    : "an incomplete stage has none unless incomplete: {header: true}");
         if (parse_hdr_override(c, hk, h, &sg->hdr))
             return c->rc;
     }
@@ -1579,6 +1591,9 @@ static int parse_expect(ctx_t *c, const ynode_t *k, const ynode_t *v)
             if (get_u32(c, kn, x, 0, &e->resets))
                 return c->rc;
             e->has_resets = true;
+        } else if (x->type == YN_SEQ) {
+            return err_at(c, x, "'resets' must be a number or a mapping of max, power_on, pin, software, watchdog, "
+                          "lockup (got a sequence)");
         } else {
             if (check_map(c, kn, x, "resets", reset_keys))
                 return c->rc;
@@ -1684,8 +1699,8 @@ static int parse_expect(ctx_t *c, const ynode_t *k, const ynode_t *v)
         const char *clash = e->at.running.line ? "running" : e->at.one_of.line ? "one_of"
                           : e->at.eventually.line ? "eventually" : NULL;
         if (clash)
-            return err_at(c, get(v, "bricked", NULL), "'bricked: true' contradicts '%s' (a bricked device runs no app)",
-                          clash);
+            return err_pos(c, SCN_ERR_SCHEMA, e->at.bricked.line, e->at.bricked.column,
+                           "'bricked: true' contradicts '%s' (a bricked device runs no app)", clash);
     }
     return c->rc;
 }
@@ -1823,7 +1838,8 @@ static int parse_root(ctx_t *c, const ynode_t *root)
     char b[96];
     s->pos = pos_of(root);
     if (root->type == YN_SCALAR && is_null(root))
-        return err_at(c, root, "empty scenario (expected a mapping with keys such as name, setup, steps, expect)");
+        return err_pos(c, SCN_ERR_SCHEMA, 1, 1, "empty scenario (expected a mapping with keys such as name, setup, "
+                       "steps, expect)");
     if (root->type != YN_MAP)
         return err_at(c, root, "a scenario must be a mapping of name, description, tags, device, setup, steps, "
                       "expect, sweep (got %s)", kind_of(root, b));
@@ -1890,7 +1906,8 @@ static int parse_root(ctx_t *c, const ynode_t *root)
     if (s->nsteps && ps == PS_OFF_STAYED && (s->expect.at.running.line || s->expect.at.one_of.line)) {
         const scn_pos_t p = s->expect.at.running.line ? s->expect.at.running : s->expect.at.one_of;
         return err_pos(c, SCN_ERR_SCHEMA, p.line, p.column, "'%s' can never hold: the steps end with the device "
-                       "powered off (stay_off: true); add a boot step", s->expect.at.running.line ? "running" : "one_of");
+                       "powered off (stay_off: true); add a boot step",
+                       s->expect.at.running.line ? "running" : "one_of");
     }
     return c->rc;
 }
