@@ -274,8 +274,8 @@ static void test_readme_example_parses_to_its_values(void **state)
     assert_int_equal(e->running_version, 2);
     assert_string_equal(e->running_image, "app_v2");
     assert_true(e->has_running_digest);
-    assert_int_equal(e->running_digest[0], 0xfc);
-    assert_int_equal(e->running_digest[31], 0x3d);
+    assert_int_equal(e->running_digest[0], 0xee);
+    assert_int_equal(e->running_digest[31], 0x36);
     assert_int_equal(e->active, SCN_HDR_VALID);
     assert_int_equal(e->candidate, SCN_HDR_VALID);
     assert_false(e->has_resets);
@@ -294,7 +294,7 @@ static void test_readme_example_parses_to_its_values(void **state)
     assert_false(e->no_faults);
     assert_true(e->no_reprogram);
     assert_true(e->has_max_time);
-    assert_int_equal(e->max_time_ns, 5000000000ull);
+    assert_int_equal(e->max_time_ns, 20000000000ull);
     assert_true(e->has_max_wear);
     assert_int_equal(e->max_wear, 8);
     assert_int_equal(e->bricked, 0);
