@@ -116,19 +116,7 @@ static uint32_t total_resets(emu_machine_t *m)
 
 static void region_range(const session_t *ss, scn_region_t r, uint32_t *a, uint32_t *b)
 {
-    const fw_layout_t *l = &ss->l;
-    uint32_t pay = l->candidate_start + l->candidate_payload_offset;
-    switch (r) {
-    case SCN_REGION_BOOTLOADER: *a = l->bootloader_start; *b = l->bootloader_start + l->bootloader_size; return;
-    case SCN_REGION_ACTIVE_HEADER: *a = l->active_header; *b = l->app_start; return;
-    case SCN_REGION_ACTIVE_APP: *a = l->app_start; *b = l->app_start + l->app_max_size; return;
-    case SCN_REGION_KVSTORE: *a = l->kvstore_start; *b = l->kvstore_start + l->kvstore_size; return;
-    case SCN_REGION_CANDIDATE_HEADER: *a = l->candidate_start; *b = pay; return;
-    case SCN_REGION_CANDIDATE_PAYLOAD: *a = pay; *b = l->candidate_start + l->candidate_size; return;
-    case SCN_REGION_ACTIVE: *a = l->active_header; *b = l->app_start + l->app_max_size; return;
-    case SCN_REGION_CANDIDATE: *a = l->candidate_start; *b = l->candidate_start + l->candidate_size; return;
-    default: *a = l->flash_base; *b = l->flash_base + l->flash_size; return;
-    }
+    scn_region_range(&ss->l, r, a, b);
 }
 
 static bool op_matches(const session_t *ss, const scn_flash_sel_t *sel, flash_op_kind_t kind,

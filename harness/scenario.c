@@ -778,7 +778,7 @@ static int get_region(ctx_t *c, const ynode_t *k, const ynode_t *v, scn_region_t
     return 0;
 }
 
-static void region_range(const fw_layout_t *l, scn_region_t r, uint32_t *a, uint32_t *b)
+void scn_region_range(const fw_layout_t *l, scn_region_t r, uint32_t *a, uint32_t *b)
 {
     uint32_t pay = l->candidate_start + l->candidate_payload_offset;
     switch (r) {
@@ -1215,7 +1215,7 @@ static int parse_corrupt(ctx_t *c, const ynode_t *k, const ynode_t *v, scn_step_
     if (rv) {
         if (get_region(c, rk, rv, &cr->region))
             return c->rc;
-        region_range(l, cr->region, &a, &b);
+        scn_region_range(l, cr->region, &a, &b);
         uint64_t o = 0;
         if (ov) {
             if (act == 2 || act == 4)

@@ -270,7 +270,10 @@ int scenario_load(const char *path, scenario_t *out, char *err, size_t errlen);
 void scenario_free(scenario_t *s);
 
 /* Names used in the YAML (also for messages and reports); "?" for a value out of range. */
-const char *scn_region_name(scn_region_t r);          /* NONE: "flash" */
+const char *scn_region_name(scn_region_t r);
+/* [*start, *end) of a region in the layout (SCN_REGION_NONE: the whole flash). */
+struct fw_layout;
+void scn_region_range(const struct fw_layout *l, scn_region_t r, uint32_t *start, uint32_t *end);          /* NONE: "flash" */
 const char *scn_cut_mode_name(scn_cut_mode_t m);
 const char *scn_step_kind_name(scn_step_kind_t k);
 const char *scn_field_name(scn_field_t f);            /* NONE: "?" */
