@@ -94,6 +94,8 @@ static int collect(const char *path, flist_t *out)
     struct dirent *e;
     while ((e = readdir(d))) {
         size_t n = strlen(e->d_name);
+        if (e->d_name[0] == '.')
+            continue;                 /* hidden files (editors' and tools' scratch copies) */
         if (n > 5 && (!strcmp(e->d_name + n - 5, ".yaml") || !strcmp(e->d_name + n - 4, ".yml"))) {
             char p[4096];
             snprintf(p, sizeof p, "%s/%s", path, e->d_name);

@@ -7,7 +7,11 @@ set -u
 fwemu=$1
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 [ -f "$repo/build/firmware/app_v2.bin" ] || { echo "no $repo/build: skipped"; exit 77; }
-tmp="$repo/scenarios/.readme-example.$$.yml"
-trap 'rm -f "$tmp"' EXIT
-awk '/^```yaml/ {n++; if (n == 1) {on = 1; next}} /^```/ {on = 0} on' "$repo/scenarios/README.md" >"$tmp"
-"$fwemu" run -j2 "$tmp"
+# a scratch tree shaped like the repository: scenarios/example.yml next to a build/ link
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+mkdir "$dir/scenarios"
+ln -s "$repo/build" "$dir/build"
+awk '/^```yaml/ {n++; if (n == 1) {on = 1; next}} /^```/ {on = 0} on' "$repo/scenarios/README.md" \
+  >"$dir/scenarios/example.yml"
+"$fwemu" run -j2 "$dir/scenarios/example.yml"
