@@ -10,9 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
+void fileio_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || errlen == 0)
         return;
@@ -72,16 +70,16 @@ static mode_t current_umask(void)
 int fileio_write_atomic(const char *path, const uint8_t *data, size_t len, char *err, size_t errlen)
 {
     if (!path || !*path) {
-        seterr(err, errlen, "no output path");
+        fileio_seterr(err, errlen, "no output path");
         return FILEIO_ERR_ARG;
     }
     if (!data && len) {
-        seterr(err, errlen, "%s: no data", path);
+        fileio_seterr(err, errlen, "%s: no data", path);
         return FILEIO_ERR_ARG;
     }
     size_t plen = strlen(path);
     if (path[plen - 1] == '/') {
-        seterr(err, errlen, "%s: not a file name", path);
+        fileio_seterr(err, errlen, "%s: not a file name", path);
         return FILEIO_ERR_ARG;
     }
     const char *slash = strrchr(path, '/');
@@ -90,7 +88,7 @@ int fileio_write_atomic(const char *path, const uint8_t *data, size_t len, char 
     if (!dir || !tmp) {
         free(dir);
         free(tmp);
-        seterr(err, errlen, "%s: out of memory", path);
+        fileio_seterr(err, errlen, "%s: out of memory", path);
         return FILEIO_ERR_NOMEM;
     }
     memcpy(tmp, path, plen);
@@ -102,7 +100,7 @@ int fileio_write_atomic(const char *path, const uint8_t *data, size_t len, char 
     int rc = FILEIO_OK;
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        seterr(err, errlen, "%s: cannot create a temporary file in %s: %s", path, dir, strerror(errno));
+        fileio_seterr(err, errlen, "%s: cannot create a temporary file in %s: %s", path, dir, strerror(errno));
         rc = FILEIO_ERR_IO;
         goto done;
     }
@@ -124,7 +122,7 @@ int fileio_write_atomic(const char *path, const uint8_t *data, size_t len, char 
     }
     if (what) {
         unlink(tmp);
-        seterr(err, errlen, "%s: %s failed: %s", path, what, strerror(saved));
+        fileio_seterr(err, errlen, "%s: %s failed: %s", path, what, strerror(saved));
         rc = FILEIO_ERR_IO;
         goto done;
     }

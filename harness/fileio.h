@@ -32,4 +32,7 @@ const char *fileio_strerror(int err);
  * concurrent writer of the same path (the last rename wins, but each result is whole). */
 int fileio_write_atomic(const char *path, const uint8_t *data, size_t len, char *err, size_t errlen);
 
+/* Write a one-line error into err (may be NULL / errlen 0): shared by the host file tools. */
+void fileio_seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

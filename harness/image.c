@@ -12,17 +12,6 @@
 #include "elf.h"
 #include "fileio.h"
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 const char *image_strerror(int err)
 {
@@ -60,27 +49,27 @@ int image_read_file(const char *path, size_t max, uint8_t **out, size_t *len, ch
     *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        fileio_seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return IMAGE_ERR_IO;
     }
     size_t cap = 64 * 1024, n = 0;
     uint8_t *buf = malloc(cap);
     int rc = IMAGE_OK;
     if (!buf) {
-        seterr(err, errlen, "%s: out of memory", path);
+        fileio_seterr(err, errlen, "%s: out of memory", path);
         rc = IMAGE_ERR_NOMEM;
         goto done;
     }
     for (;;) {
         if (n == cap) {
             if (n > max) {
-                seterr(err, errlen, "%s: file larger than %zu bytes", path, max);
+                fileio_seterr(err, errlen, "%s: file larger than %zu bytes", path, max);
                 rc = IMAGE_ERR_SIZE;
                 goto done;
             }
             uint8_t *nb = realloc(buf, cap * 2);
             if (!nb) {
-                seterr(err, errlen, "%s: out of memory", path);
+                fileio_seterr(err, errlen, "%s: out of memory", path);
                 rc = IMAGE_ERR_NOMEM;
                 goto done;
             }
@@ -91,7 +80,7 @@ int image_read_file(const char *path, size_t max, uint8_t **out, size_t *len, ch
         n += got;
         if (got == 0) {
             if (ferror(f)) {
-                seterr(err, errlen, "%s: read error: %s", path, strerror(errno));
+                fileio_seterr(err, errlen, "%s: read error: %s", path, strerror(errno));
                 rc = IMAGE_ERR_IO;
                 goto done;
             }
@@ -99,7 +88,7 @@ int image_read_file(const char *path, size_t max, uint8_t **out, size_t *len, ch
         }
     }
     if (n > max) {
-        seterr(err, errlen, "%s: file larger than %zu bytes", path, max);
+        fileio_seterr(err, errlen, "%s: file larger than %zu bytes", path, max);
         rc = IMAGE_ERR_SIZE;
         goto done;
     }
@@ -118,7 +107,7 @@ static void rename_elf_err(char *err, size_t errlen, const char *name, const cha
     static const char mem[] = "<memory>: ";
     if (strncmp(msg, mem, sizeof mem - 1) == 0)
         msg += sizeof mem - 1;
-    seterr(err, errlen, "%s: %s", name, msg);
+    fileio_seterr(err, errlen, "%s: %s", name, msg);
 }
 
 static int map_elf_err(int rc)
@@ -145,7 +134,7 @@ static int flatten_elf(const char *name, const uint8_t *data, size_t size, uint3
         return map_elf_err(rc);
     }
     if (link_base < fbase || link_base >= fend) {
-        seterr(err, errlen, "%s: link base 0x%08x is outside flash [0x%08llx, 0x%08llx)", name,
+        fileio_seterr(err, errlen, "%s: link base 0x%08x is outside flash [0x%08llx, 0x%08llx)", name,
                link_base, (unsigned long long)fbase, (unsigned long long)fend);
         elf_free(&img);
         return IMAGE_ERR_ARG;
@@ -156,7 +145,7 @@ static int flatten_elf(const char *name, const uint8_t *data, size_t size, uint3
         if (e <= fbase || a >= fend)
             continue;               /* not flash (RAM, peripherals): not part of the image */
         if (a < link_base || e > fend) {
-            seterr(err, errlen, "%s: loadable segment %d at [0x%08llx, 0x%08llx) lies outside "
+            fileio_seterr(err, errlen, "%s: loadable segment %d at [0x%08llx, 0x%08llx) lies outside "
                    "[0x%08x, 0x%08llx): is the ELF linked for this slot?", name, i,
                    (unsigned long long)a, (unsigned long long)e, link_base,
                    (unsigned long long)fend);
@@ -167,11 +156,11 @@ static int flatten_elf(const char *name, const uint8_t *data, size_t size, uint3
     rc = elf_to_binary(&img, link_base, (uint32_t)(fend - link_base), out, len, msg, sizeof msg);
     elf_free(&img);
     if (rc) {
-        seterr(err, errlen, "%s: %s", name, msg);
+        fileio_seterr(err, errlen, "%s: %s", name, msg);
         return map_elf_err(rc);
     }
     if (*len == 0) {
-        seterr(err, errlen, "%s: no loadable bytes in flash at [0x%08x, 0x%08llx)", name, link_base,
+        fileio_seterr(err, errlen, "%s: no loadable bytes in flash at [0x%08x, 0x%08llx)", name, link_base,
                (unsigned long long)fend);
         return IMAGE_ERR_FORMAT;
     }
@@ -186,14 +175,14 @@ int image_load_fw_buf(const char *name, const uint8_t *data, size_t size, uint32
     if (!name)
         name = "<image>";
     if (!data || size == 0) {
-        seterr(err, errlen, "%s: empty file", name);
+        fileio_seterr(err, errlen, "%s: empty file", name);
         return IMAGE_ERR_FORMAT;
     }
     if (elf_is_elf(data, size))
         return flatten_elf(name, data, size, link_base, out, len, err, errlen);
     uint8_t *b = malloc(size);
     if (!b) {
-        seterr(err, errlen, "%s: out of memory (%zu bytes)", name, size);
+        fileio_seterr(err, errlen, "%s: out of memory (%zu bytes)", name, size);
         return IMAGE_ERR_NOMEM;
     }
     memcpy(b, data, size);
@@ -235,7 +224,7 @@ static int check_part(const image_part_t *p, const char *role, const char *regio
     if (!p->data)
         return IMAGE_OK;
     if ((uint64_t)p->len > limit) {
-        seterr(err, errlen, "%s image '%s' is %zu bytes; the %s holds %llu (0x%llx)", role,
+        fileio_seterr(err, errlen, "%s image '%s' is %zu bytes; the %s holds %llu (0x%llx)", role,
                p->name ? p->name : role, p->len, region, (unsigned long long)limit,
                (unsigned long long)limit);
         return IMAGE_ERR_SIZE;
@@ -257,11 +246,11 @@ int image_assemble(const fw_layout_t *l, const image_parts_t *parts, uint8_t *fl
                    size_t flash_size, char *err, size_t errlen)
 {
     if (!l || !parts || !flash) {
-        seterr(err, errlen, "image_assemble: missing layout, parts or flash buffer");
+        fileio_seterr(err, errlen, "image_assemble: missing layout, parts or flash buffer");
         return IMAGE_ERR_ARG;
     }
     if (flash_size != l->flash_size) {
-        seterr(err, errlen, "flash buffer is %zu bytes, the layout needs %u", flash_size,
+        fileio_seterr(err, errlen, "flash buffer is %zu bytes, the layout needs %u", flash_size,
                l->flash_size);
         return IMAGE_ERR_SIZE;
     }

@@ -29,6 +29,7 @@
  * }
  */
 #include "inspect.h"
+#include "fileio.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -39,17 +40,6 @@
 
 #include "image.h"
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 const char *inspect_strerror(int err)
 {
@@ -204,12 +194,12 @@ int inspect_flash(const fw_layout_t *l, const uint8_t *flash, size_t size, const
                   inspect_result_t *out, char *err, size_t errlen)
 {
     if (!l || !flash || !out) {
-        seterr(err, errlen, "inspect_flash: missing layout, flash or result");
+        fileio_seterr(err, errlen, "inspect_flash: missing layout, flash or result");
         return INSPECT_ERR_ARG;
     }
     const char *name = file && *file ? file : "flash dump";
     if (size != l->flash_size) {
-        seterr(err, errlen, "%s: %zu bytes, expected %" PRIu32 " (the flash size)", name, size,
+        fileio_seterr(err, errlen, "%s: %zu bytes, expected %" PRIu32 " (the flash size)", name, size,
                l->flash_size);
         return INSPECT_ERR_SIZE;
     }
@@ -258,7 +248,7 @@ int inspect_file(const char *path, const fw_layout_t *l, inspect_result_t *out, 
     if (rc == IMAGE_ERR_NOMEM)
         return INSPECT_ERR_NOMEM;
     if (rc == IMAGE_ERR_SIZE) {
-        seterr(err, errlen, "%s: more than %u bytes, expected %" PRIu32 " (the flash size)", path,
+        fileio_seterr(err, errlen, "%s: more than %u bytes, expected %" PRIu32 " (the flash size)", path,
                IMAGE_MAX_FILE, l->flash_size);
         return INSPECT_ERR_SIZE;
     }

@@ -324,21 +324,8 @@ int rpt_write_html(const rpt_run_t *run, const char *path, char *err, size_t err
                 refs[k] = (ref_t){ &run->suites[i], &run->suites[i].cases[j], k };
         qsort(refs, n, sizeof *refs, ref_cmp);
         document(&w, run, refs, n);
-        if (ferror(f))
-            w.oom = true;
-        if (fclose(f) != 0)
-            w.oom = true;
     }
-    int rc;
-    if (w.oom) {
-        if (err && errlen)
-            snprintf(err, errlen, "%s: out of memory while building the HTML report",
-                     path ? path : "(null)");
-        rc = RPT_ERR_NOMEM;
-    } else {
-        rc = rpt_write_file(path, buf, size, err, errlen);
-    }
-    free(buf);
+    int rc = rpt_finish_stream(f, &buf, &size, w.oom, "HTML", path, err, errlen);
     free(refs);
     return rc;
 }

@@ -299,21 +299,8 @@ int rpt_write_junit(const rpt_run_t *run, const char *path, char *err, size_t er
     jw_t w = { f, f == NULL };
     if (f) {
         document(&w, run, &ns);
-        if (ferror(f))
-            w.oom = true;
-        if (fclose(f) != 0)
-            w.oom = true;
     }
-    int rc;
-    if (w.oom) {
-        if (err && errlen)
-            snprintf(err, errlen, "%s: out of memory while building the JUnit report",
-                     path ? path : "(null)");
-        rc = RPT_ERR_NOMEM;
-    } else {
-        rc = rpt_write_file(path, buf, size, err, errlen);
-    }
-    free(buf);
+    int rc = rpt_finish_stream(f, &buf, &size, w.oom, "JUnit", path, err, errlen);
     if (ns.slot)
         for (size_t i = 0; i < ns.cap; i++)
             free(ns.slot[i]);

@@ -344,3 +344,25 @@ int rpt_write_file(const char *path, const char *data, size_t len, char *err, si
     default: return RPT_ERR_IO;
     }
 }
+
+int rpt_finish_stream(FILE *f, char **buf, size_t *size, bool oom, const char *what, const char *path,
+                      char *err, size_t errlen)
+{
+    if (!f)
+        oom = true;
+    if (f && ferror(f))
+        oom = true;
+    if (f && fclose(f) != 0)
+        oom = true;
+    int rc;
+    if (oom) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s: out of memory while building the %s report", path ? path : "(null)", what);
+        rc = RPT_ERR_NOMEM;
+    } else {
+        rc = rpt_write_file(path, *buf, *size, err, errlen);   /* set by fclose */
+    }
+    free(*buf);
+    *buf = NULL;
+    return rc;
+}

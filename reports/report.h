@@ -130,5 +130,11 @@ void rpt_tally(const rpt_suite_t *s, size_t counts[4]);
 void rpt_fmt_seconds(double s, char out[32]);
 /* One atomic write for every writer (fileio_write_atomic); RPT_OK, RPT_ERR_IO or RPT_ERR_NOMEM. */
 int rpt_write_file(const char *path, const char *data, size_t len, char *err, size_t errlen);
+/* Close a document built with open_memstream (f may be NULL when it could not be opened) and
+ * write it whole with rpt_write_file; oom: the writer already ran out of memory. *buf and
+ * *size are the open_memstream variables (valid only after the close). Frees *buf.
+ * `what` names the report in messages ("JUnit", "HTML"). */
+int rpt_finish_stream(FILE *f, char **buf, size_t *size, bool oom, const char *what, const char *path,
+                      char *err, size_t errlen);
 
 #endif
