@@ -711,7 +711,6 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
         }
     }
     m->cur_block = (uint32_t)addr;
-    m->cur_block_insns = n;
     m->d.insns += n;
     if (addr < 0x100000u)
         m->code_pages[addr >> 12] = 1;

@@ -40,7 +40,6 @@ typedef struct emu_dyn {
     bool app_running;
     uint32_t marker;
     bool vtor_in_app;                 /* VTOR moved into the app region: watch for the jump */
-    uint64_t wdog_refreshes;
     size_t console_len;               /* bytes in console buffer */
     uint64_t console_total;
     size_t con_match;                 /* chars of app_console_text matched so far */
@@ -94,7 +93,6 @@ struct emu_machine {
     bool bus_fault_pending;           /* unmodelled peripheral access with BUSFAULT setting */
     uint32_t bus_fault_addr;
     uint32_t cur_block;               /* start address of the block being executed */
-    uint32_t cur_block_insns;
     uc_hook hooks[8];
     int nhooks;
     flash_hook_fn user_flash_hook;

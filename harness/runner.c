@@ -70,7 +70,6 @@ typedef struct session {
     uint32_t poweron_seq;             /* flash_log_total at the last power-on */
     struct {
         int armed;                    /* 0 off, 1 cut, 2 stop after (monitor) */
-        bool by_seq; uint32_t seq;
         scn_flash_sel_t sel; uint32_t count;
         scn_cut_mode_t mode;
         bool fired;
@@ -155,9 +154,8 @@ static flash_hook_action_t session_hook(void *ctx, flash_hook_phase_t phase, con
                  : ss->cut.mode == SCN_CUT_TORN ? FLASH_HOOK_TORN : FLASH_HOOK_CUT_AFTER;
         }
         if (ss->hk.armed == 1) {
-            bool hit = ss->hk.by_seq ? op->seq == ss->hk.seq
-                                     : (op_matches(ss, &ss->hk.sel, op->kind, op->addr, op->len) &&
-                                        ++ss->hk.count >= ss->hk.sel.n);
+            bool hit = op_matches(ss, &ss->hk.sel, op->kind, op->addr, op->len) &&
+                       ++ss->hk.count >= ss->hk.sel.n;
             if (hit) {
                 ss->hk.armed = 0;
                 ss->hk.fired = true;
@@ -449,7 +447,6 @@ static drive_res_t drive(session_t *ss, const scn_until_t *u, scn_pos_t pos, cha
     not_reached[0] = 0;
     if (u->kind == SCN_UNTIL_FLASH_OP) {
         ss->hk.armed = 2;
-        ss->hk.by_seq = false;
         ss->hk.sel = u->op;
         ss->hk.count = u->op.from_power_on ? ops_since_poweron(ss, &u->op) : 0;
         ss->hk.fired = false;
@@ -647,8 +644,7 @@ static bool exec_steps(session_t *ss, const scn_step_t *steps, size_t n, bool la
             }
             if (st->u.power.at == SCN_AT_FLASH_OP) {
                 ss->hk.armed = 1;
-                ss->hk.by_seq = false;
-                ss->hk.sel = st->u.power.op;
+                        ss->hk.sel = st->u.power.op;
                 ss->hk.mode = st->u.power.mode;
                 ss->hk.fired = false;
                 ss->hk.count = st->u.power.op.from_power_on ? ops_since_poweron(ss, &st->u.power.op) : 0;

@@ -67,6 +67,7 @@ typedef struct pit {
     periph_t base;
     pit_state_t s;
     int first_irq;
+    uint64_t access_ticks;            /* bus-clock count of the access being split (transient) */
 } pit_t;
 
 static uint64_t pit_ticks(const pit_t *t, uint64_t ns)
@@ -220,18 +221,25 @@ static void pit_write32(pit_t *t, uint32_t off, uint32_t val, uint32_t mask, uin
     }
 }
 
+static uint32_t pit_read_word(periph_t *p, uint32_t off)
+{
+    pit_t *t = (pit_t *)p;
+    return pit_read32(t, off, t->access_ticks);
+}
+
+static void pit_write_word(periph_t *p, uint32_t off, uint32_t val, uint32_t mask)
+{
+    pit_t *t = (pit_t *)p;
+    pit_write32(t, off, val, mask, t->access_ticks);
+    pit_sync(t, t->access_ticks);
+}
+
 static uint32_t pit_read(periph_t *p, uint32_t off, unsigned size)
 {
     pit_t *t = (pit_t *)p;
-    uint64_t T = pit_now_ticks(t);
-    pit_advance(t, T);
-    uint32_t v = 0, cur = 0;
-    for (unsigned i = 0; i < size; i++) {
-        uint32_t a = off + i;
-        if (i == 0 || (a & 3u) == 0)
-            cur = pit_read32(t, a & ~3u, T);
-        v |= ((cur >> (8 * (a & 3u))) & 0xFFu) << (8 * i);
-    }
+    t->access_ticks = pit_now_ticks(t);
+    pit_advance(t, t->access_ticks);
+    uint32_t v = periph_read_split(p, off, size, pit_read_word);
     pit_update_irqs(t, false);
     return v;
 }
@@ -239,21 +247,9 @@ static uint32_t pit_read(periph_t *p, uint32_t off, unsigned size)
 static void pit_write(periph_t *p, uint32_t off, unsigned size, uint32_t value)
 {
     pit_t *t = (pit_t *)p;
-    uint64_t T = pit_now_ticks(t);
-    pit_advance(t, T);
-    unsigned i = 0;
-    while (i < size) {
-        uint32_t reg = (off + i) & ~3u;
-        uint32_t val = 0, mask = 0;
-        while (i < size && ((off + i) & ~3u) == reg) {
-            unsigned b = (off + i) & 3u;
-            val |= ((value >> (8 * i)) & 0xFFu) << (8 * b);
-            mask |= 0xFFu << (8 * b);
-            i++;
-        }
-        pit_write32(t, reg, val, mask, T);
-        pit_sync(t, T);
-    }
+    t->access_ticks = pit_now_ticks(t);
+    pit_advance(t, t->access_ticks);
+    periph_write_split(p, off, size, value, pit_write_word);
     pit_update_irqs(t, false);
 }
 
