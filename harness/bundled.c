@@ -111,3 +111,11 @@ const bundled_image_t *bundled_find_app(const char *family, uint32_t version)
     }
     return NULL;
 }
+
+extern const uint8_t fwemu_bundled_dev_key[], fwemu_bundled_dev_key_end[];
+
+const uint8_t *bundled_dev_key(size_t *len)
+{
+    *len = (size_t)(fwemu_bundled_dev_key_end - fwemu_bundled_dev_key);
+    return fwemu_bundled_dev_key;
+}

@@ -34,4 +34,7 @@ const bundled_image_t *bundled_get(size_t i);   /* 0 <= i < bundled_count(), els
 const bundled_image_t *bundled_find_bootloader(const char *variant);
 /* The application of this family ("app", "app64") and version. NULL if there is none. */
 const bundled_image_t *bundled_find_app(const char *family, uint32_t version);
+/* The development signing key (PEM, private; the bundled apps trust its public half), with its
+ * terminating NUL counted in *len (what mbedtls_pk_parse_key expects). A TEST key. */
+const uint8_t *bundled_dev_key(size_t *len);
 #endif

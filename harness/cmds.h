@@ -26,4 +26,11 @@ int cmd_boot(int argc, char **argv);
  *           [--junit F] [--json F] [--html F] [-v] [--color WHEN] */
 int cmd_run(int argc, char **argv);
 
+/* fwemu manifest create|show ... (cmd_manifest.c) */
+int cmd_manifest(int argc, char **argv);
+/* fwemu keys create -o KEY.pem [--pub PUB.pem] (cmd_manifest.c) */
+int cmd_keys(int argc, char **argv);
+/* fwemu delta create|apply|show ... (cmd_delta.c) */
+int cmd_delta(int argc, char **argv);
+
 #endif

@@ -15,6 +15,9 @@ static const char usage[] =
     "  boot      power on the device (a flash image, an ELF, or the bundled image) and run it\n"
     "  image     assemble a flash image from a bootloader and app binaries (ELF or raw)\n"
     "  inspect   decode a flash dump: regions, headers, digests, what the bootloader will do\n"
+    "  manifest  create or show a signed update manifest (Pelion manifest v3, ECDSA P-256)\n"
+    "  keys      create an ECDSA P-256 signing key pair\n"
+    "  delta     create, apply or show a delta payload (PELION/BSDIFF001)\n"
     "\n"
     "Exit status: 0 success, 1 a check failed, 2 bad arguments or input, 3 internal error.\n";
 
@@ -37,6 +40,12 @@ int main(int argc, char **argv)
         return cmd_image(argc - 1, argv + 1);
     if (!strcmp(verb, "inspect"))
         return cmd_inspect(argc - 1, argv + 1);
+    if (!strcmp(verb, "manifest"))
+        return cmd_manifest(argc - 1, argv + 1);
+    if (!strcmp(verb, "keys"))
+        return cmd_keys(argc - 1, argv + 1);
+    if (!strcmp(verb, "delta"))
+        return cmd_delta(argc - 1, argv + 1);
     fprintf(stderr, "fwemu: unknown verb '%s'\n\n%s", verb, usage);
     return FWEMU_EXIT_USAGE;
 }

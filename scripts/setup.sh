@@ -94,3 +94,22 @@ if [ ! -f "$dest/library/sha256.c" ]; then
   rm -rf "$work"
   echo "setup: Mbed TLS $ver source in third_party/mbedtls-src"
 fi
+
+# LZ4 1.9 source for the firmware (lib/lz4.c: the device's delta patcher decodes LZ4 blocks with
+# LZ4_decompress_safe, cross-built; the host uses Debian's liblz4 from the same source package).
+dest="$here/third_party/lz4-src"
+if [ ! -f "$dest/lib/lz4.c" ]; then
+  work=$(mktemp -d); chmod 755 "$work"
+  ( cd "$work" && apt-get source -qq lz4 >/dev/null 2>&1 || apt-get source lz4 )
+  srcdir=$(find "$work" -maxdepth 1 -mindepth 1 -type d -name 'lz4*' | head -n1)
+  [ -n "$srcdir" ] && [ -f "$srcdir/lib/lz4.c" ] || { echo "setup: lz4 source not found" >&2; exit 1; }
+  ver=$(awk '/#define LZ4_VERSION_MAJOR/{a=$3} /#define LZ4_VERSION_MINOR/{b=$3} /#define LZ4_VERSION_RELEASE/{c=$3} END{print a"."b"."c}' "$srcdir/lib/lz4.h")
+  case "$ver" in 1.9.*) ;; *) echo "setup: expected LZ4 1.9.x source, got '$ver'" >&2; exit 1;; esac
+  mkdir -p "$here/third_party"
+  rm -rf "$dest"; mkdir -p "$dest"
+  cp -r "$srcdir/lib" "$dest/"
+  cp "$srcdir/LICENSE" "$dest/" 2>/dev/null || true
+  echo "$ver" >"$dest/VERSION"
+  rm -rf "$work"
+  echo "setup: LZ4 $ver source in third_party/lz4-src"
+fi
