@@ -155,6 +155,20 @@ int emu_mem_write(emu_machine_t *m, uint32_t addr, const void *buf, uint32_t len
 /* Push bytes into the console UART's receive FIFO. */
 int emu_uart_rx(emu_machine_t *m, const uint8_t *data, size_t len);
 
+/* The update server behind the NETU network device (docs/update-flow.md section 1). The machine
+ * calls the backend from inside emu_run (no allocation, no I/O there, please); now_ns is the
+ * emulated time. get() fills at most `max` bytes of `buf` and says how many arrive (len), the
+ * resource's total size, the result (emu_net_result_t) and the absolute emulated time the
+ * request completes (done_ns >= now_ns). post() gets the message; its reply's len is ignored.
+ * link_up()/notify_pending() are levels the device shows in STATUS. */
+/* (types emu_net_* in emu_types.h) */
+/* Attach the backend (NULL: none, the link is down). The struct must outlive its use. */
+void emu_set_net_backend(emu_machine_t *m, const emu_net_backend_t *b);
+/* The server notifies the device (NOTIFIED latched, interrupt if enabled). */
+void emu_net_notify(emu_machine_t *m);
+/* The backend's link state changed: a request in flight over a link now down ends (LINK_DOWN). */
+void emu_net_link_changed(emu_machine_t *m);
+
 /* Snapshots: whole machine (CPU, RAM, flash, peripherals, NVIC/SCS, time, counters). */
 typedef struct emu_snapshot emu_snapshot_t;
 int emu_snapshot_save(emu_machine_t *m, emu_snapshot_t **out);

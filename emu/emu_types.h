@@ -51,6 +51,7 @@ typedef enum emu_event_kind {
     EMU_EV_HALT,             /* WFI with nothing that can wake the core */
     EMU_EV_POWER_OFF,        /* the host cut power */
     EMU_EV_NOTE,             /* free text in detail (e.g. host actions) */
+    EMU_EV_NET,              /* network device request/completion (detail) */
     EMU_EV_KIND_COUNT
 } emu_event_kind_t;
 
@@ -78,5 +79,25 @@ typedef struct emu_event {
     } a;
     char detail[48];         /* short text: reason names, console-free */
 } emu_event_t;
+
+/* The update server behind the NETU network device: see emu_set_net_backend (emu.h). */
+typedef enum emu_net_result {
+    EMU_NET_OK = 0, EMU_NET_NOT_FOUND = 1, EMU_NET_LINK_DOWN = 2, EMU_NET_BAD_REQUEST = 3,
+    EMU_NET_ABORTED = 4, EMU_NET_RANGE = 5,
+} emu_net_result_t;
+typedef struct emu_net_reply {
+    int result;
+    uint32_t len, total;
+    uint64_t done_ns;
+} emu_net_reply_t;
+typedef struct emu_net_backend {
+    void *ctx;
+    void (*get)(void *ctx, uint64_t now_ns, const char *uri, uint32_t offset, uint8_t *buf,
+                uint32_t max, emu_net_reply_t *r);
+    void (*post)(void *ctx, uint64_t now_ns, const char *uri, const uint8_t *msg, uint32_t len,
+                 emu_net_reply_t *r);
+    bool (*link_up)(void *ctx, uint64_t now_ns);
+    bool (*notify_pending)(void *ctx, uint64_t now_ns);
+} emu_net_backend_t;
 
 #endif

@@ -32,7 +32,7 @@ const char *emu_event_kind_name(emu_event_kind_t k)
 {
     static const char *n[] = { "reset", "flash_op", "flash_defect", "flash_rdcol", "flash_error",
                                "fault", "lockup", "unmapped", "wdog_refresh", "marker",
-                               "app_running", "semihost_exit", "halt", "power_off", "note" };
+                               "app_running", "semihost_exit", "halt", "power_off", "note", "net" };
     return (unsigned)k < EMU_EV_KIND_COUNT ? n[k] : "?";
 }
 
@@ -316,6 +316,59 @@ static void bus_power_cut(void *mv)
     m->power_cut = true;
     m->attention = true;
     uc_emu_stop(m->uc);
+}
+
+/* DMA: only inside one RAM region (SRAM, FlexRAM). Writes go through Unicorn so that code
+ * translated from that RAM (.ramfunc) is invalidated. */
+static const emu_ram_t *dma_region(emu_machine_t *m, uint32_t addr, uint32_t len)
+{
+    for (int i = 0; i < m->nram; i++) {
+        const emu_ram_t *r = &m->ram[i];
+        if (addr >= r->base && len <= r->size && addr - r->base <= r->size - len)
+            return r;
+    }
+    return NULL;
+}
+
+static int bus_dma_read(void *mv, uint32_t addr, void *buf, uint32_t len)
+{
+    emu_machine_t *m = mv;
+    const emu_ram_t *r = dma_region(m, addr, len);
+    if (!r)
+        return -1;
+    if (len)
+        memcpy(buf, r->mem + (addr - r->base), len);
+    return 0;
+}
+
+static int bus_dma_write(void *mv, uint32_t addr, const void *data, uint32_t len)
+{
+    emu_machine_t *m = mv;
+    if (!dma_region(m, addr, len))
+        return -1;
+    if (data && len && uc_mem_write(m->uc, addr, data, len) != UC_ERR_OK)
+        return -1;
+    return 0;
+}
+
+void emu_set_net_backend(emu_machine_t *m, const emu_net_backend_t *b) { m->net_backend = b; }
+
+void emu_net_notify(emu_machine_t *m)
+{
+    if (m->netdev && m->d.powered) {
+        netdev_notify(m->netdev);
+        m->attention = true;
+        recompute_deadline(m);
+    }
+}
+
+void emu_net_link_changed(emu_machine_t *m)
+{
+    if (m->netdev && m->d.powered) {
+        netdev_link_changed(m->netdev);
+        m->attention = true;
+        recompute_deadline(m);
+    }
 }
 
 static void cm_attention(void *mv) { ((emu_machine_t *)mv)->attention = true; }
@@ -1026,7 +1079,8 @@ int emu_create(const emu_config_t *cfg_in, emu_machine_t **out)
     m->bus = (emu_bus_t){ .m = m, .now_ns = bus_now, .insns = bus_insns, .core_hz = m->cfg.core_hz,
                           .irq = bus_irq, .reset_request = bus_reset_request, .event = bus_event,
                           .console = bus_console, .stall_until = bus_stall_until,
-                          .power_cut = bus_power_cut, .pc = bus_pc };
+                          .power_cut = bus_power_cut, .pc = bus_pc, .dma_read = bus_dma_read,
+                          .dma_write = bus_dma_write };
     cm_host_t host = { .m = m, .uc = m->uc, .now_ns = bus_now, .core_hz = m->cfg.core_hz,
                        .event = bus_event, .reset_request = bus_reset_request,
                        .attention = cm_attention, .deadline_changed = cm_deadline_changed };

@@ -66,7 +66,8 @@ struct emu_machine {
     uint8_t page_owner[EMU_PERIPH_PAGES];   /* index+1 into periph[], 0 = unmodelled */
     emu_unmodelled_t unm[EMU_PERIPH_PAGES / 2 + 1];
     int nunm;
-    periph_t *uart_console, *rcm, *wdog;
+    periph_t *uart_console, *rcm, *wdog, *netdev;
+    const emu_net_backend_t *net_backend;
     emu_bus_t bus;
     cortexm_t cm;
 

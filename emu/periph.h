@@ -43,6 +43,10 @@ struct emu_bus {
     void (*power_cut)(void *m);
     /* PC of the code currently running (block start). */
     uint32_t (*pc)(void *m);
+    /* Bus-master access to SRAM (DMA): 0 when [addr, addr+len) lies inside one RAM region,
+     * else -1 and nothing is copied. dma_write with data NULL only checks the range. */
+    int (*dma_read)(void *m, uint32_t addr, void *buf, uint32_t len);
+    int (*dma_write)(void *m, uint32_t addr, const void *data, uint32_t len);
 };
 
 typedef struct periph periph_t;
@@ -83,6 +87,8 @@ periph_t *sim_create(emu_bus_t *bus, uint32_t flash_size);
 periph_t *mcg_create(emu_bus_t *bus);
 periph_t *fmc_create(emu_bus_t *bus);
 periph_t *pit_create(emu_bus_t *bus, int first_irq);
+/* NETU network device; backend_slot points at the machine's current backend (may hold NULL). */
+periph_t *netdev_create(emu_bus_t *bus, const emu_net_backend_t *const *backend_slot, int irq);
 /* A plain register file for blocks whose behaviour the firmware does not depend on (PORT pin
  * muxing, GPIO, PMC, SMC, OSC, the K64F system MPU): reads return what was written, reset
  * values from the given table (offset, value pairs, may be NULL). */
@@ -93,6 +99,8 @@ periph_t *regfile_create(emu_bus_t *bus, const char *name, uint32_t size,
 /* Host-facing extras (called by the machine / harness, never by other peripherals). */
 void rcm_note_reset(periph_t *rcm, emu_reset_kind_t kind);   /* before reset(): latch SRS0/1 */
 int uart_rx_push(periph_t *uart, const uint8_t *data, size_t len); /* bytes the harness types */
+void netdev_notify(periph_t *netdev);
+void netdev_link_changed(periph_t *netdev);
 /* WDOG statistics for reports */
 uint64_t wdog_refresh_count(periph_t *wdog);
 

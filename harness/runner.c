@@ -15,9 +15,14 @@
 #include <time.h>
 
 #include "bundled.h"
+#include "delta.h"
 #include "device.h"
 #include "image.h"
+#include "manifest.h"
 #include "mbed_header.h"
+#include "server.h"
+
+#include <mbedtls/sha256.h>
 
 #define DEFAULT_TIMEOUT_NS (20ull * 1000000000ull)
 #define DEFAULT_OFF_NS (100ull * 1000000ull)
@@ -53,7 +58,15 @@ static void sb_printf(sbuf_t *b, const char *fmt, ...)
 
 /* ---- session ------------------------------------------------------------------------------ */
 
-typedef struct op_rec { uint32_t seq; flash_op_kind_t kind; uint32_t addr, len; uint64_t con; } op_rec_t;
+typedef struct op_rec { uint32_t seq; flash_op_kind_t kind; uint32_t addr, len; uint64_t con; uint32_t gen; } op_rec_t;
+
+/* A publish step's manifest and payload, built once per session. */
+typedef struct pub_cache {
+    const scn_step_t *step;
+    uint8_t *manifest, *payload;
+    size_t manifest_len, payload_len;
+    bool has_version; uint64_t version;
+} pub_cache_t;
 
 typedef struct session {
     const scenario_t *s;
@@ -85,10 +98,16 @@ typedef struct session {
 
     /* outcome */
     bool failed;
+    bool setup_error;                 /* a step's inputs are missing or invalid (publish) */
     int fail_line;
     char msg[512];
     sbuf_t why;                       /* expected vs found */
     uint32_t app_starts;              /* times the app was recognised as running */
+    /* host-side steps change the world between machine runs: a snapshot taken before one of
+     * them cannot stand in for a cut after it. gen counts them; snapshots and op records keep it */
+    uint32_t gen;
+    srv_t *srv;                       /* the update server (docs/update-flow.md) */
+    pub_cache_t *pubs; size_t npubs;
     uint64_t versions_ran[16]; size_t nversions;
 } session_t;
 
@@ -145,7 +164,7 @@ static flash_hook_action_t session_hook(void *ctx, flash_hook_phase_t phase, con
         }
         if (ss->nops < ss->capops)
             ss->ops[ss->nops++] = (op_rec_t){ op->seq, op->kind, op->addr, op->len,
-                                              emu_console_total(ss->m) };
+                                              emu_console_total(ss->m), ss->gen };
         if (ss->cut.armed && op->seq == ss->cut.seq) {
             ss->cut.armed = false;
             ss->cut.fired = true;
@@ -383,12 +402,23 @@ static int session_open(session_t *ss, const scenario_t *s, const run_opts_t *o,
     }
     flash_host_write(emu_flash(ss->m), ss->l.flash_base, ss->flash0, ss->l.flash_size);
     emu_set_flash_hook(ss->m, session_hook, ss);
+    if (srv_create(&ss->srv) != SRV_OK) {
+        snprintf(err, errlen, "out of memory");
+        return RUN_ERR_INTERNAL;
+    }
+    emu_set_net_backend(ss->m, srv_backend(ss->srv));
     return RUN_OK;
 }
 
 static void session_close(session_t *ss)
 {
     emu_destroy(ss->m);
+    srv_destroy(ss->srv);
+    for (size_t i = 0; i < ss->npubs; i++) {
+        free(ss->pubs[i].manifest);
+        free(ss->pubs[i].payload);
+    }
+    free(ss->pubs);
     free(ss->flash0);
     free(ss->ops);
     free(ss->why.p);
@@ -597,6 +627,8 @@ static void power_return(session_t *ss, uint64_t off_ns, bool stay_off)
 
 static int corrupt_step(session_t *ss, const scn_step_t *st);
 static int stage_step(session_t *ss, const scn_step_t *st);
+static int publish_step(session_t *ss, const scn_step_t *st);
+static void server_step(session_t *ss, const scn_step_t *st);
 
 /* Execute steps; returns false when the scenario failed (message set). `last` tells whether the
  * final step of the scenario is among them (a timeout there may be the expected brick). */
@@ -716,7 +748,22 @@ static bool exec_steps(session_t *ss, const scn_step_t *steps, size_t n, bool la
                 exec_steps(ss, st->u.repeat.steps, st->u.repeat.nsteps,
                            is_last && k + 1 == st->u.repeat.count);
             break;
+        case SCN_STEP_PUBLISH:
+            if (publish_step(ss, st))
+                return false;
+            break;
+        case SCN_STEP_NOTIFY: {
+            const srv_state_t *sst = srv_state_get(ss->srv);
+            srv_campaign(ss->srv, sst->has_campaign_version, sst->campaign_version);
+            emu_net_notify(ss->m);
+            break;
         }
+        case SCN_STEP_SERVER:
+            server_step(ss, st);
+            break;
+        }
+        if (st->kind != SCN_STEP_BOOT && st->kind != SCN_STEP_RUN && st->kind != SCN_STEP_REPEAT)
+            ss->gen++;                   /* the world changed outside a machine run */
         if (ss->cut.fired) {
             ss->cut_done = true;
             return false;
@@ -868,6 +915,201 @@ static int stage_step(session_t *ss, const scn_step_t *st)
     return 0;
 }
 
+/* ---- update server steps --------------------------------------------------------------------- */
+
+static int read_scn_file(session_t *ss, const char *name, uint8_t **out, size_t *len, char *err, size_t errlen)
+{
+    char path[2048];
+    path_in_dir(ss, name, path, sizeof path);
+    return image_read_file(path, 0, out, len, err, errlen) == IMAGE_OK ? 0 : -1;
+}
+
+/* Build the manifest and payload a publish step describes (docs/update-flow.md section 3). */
+static int build_publish(session_t *ss, const scn_publish_t *p, pub_cache_t *pc, char *err, size_t errlen)
+{
+    uint8_t *img = NULL, *old = NULL, *key_buf = NULL;
+    size_t imglen = 0, oldlen = 0;
+    uint64_t bver = 0, oldver = 0;
+    int rc = -1;
+    mf_key_t *key = NULL;
+    if ((p->image || p->file) &&
+        load_body(ss, p->image, p->file, ss->l.app_start, &img, &imglen, &bver, err, errlen))
+        goto out;
+    pc->has_version = p->has_version || p->image;
+    pc->version = p->has_version ? p->version : bver;
+    bool delta = p->delta_from_image || p->delta_from_file;
+    if (delta && load_body(ss, p->delta_from_image, p->delta_from_file, ss->l.app_start, &old, &oldlen, &oldver,
+                           err, errlen))
+        goto out;
+    /* the payload */
+    if (p->payload_file) {
+        if (read_scn_file(ss, p->payload_file, &pc->payload, &pc->payload_len, err, errlen))
+            goto out;
+    } else if (delta) {
+        delta_opts_t o = { .block_size = p->block_size, .max_ratio = 1.0 };
+        int e = p->mutate >= 0
+            ? delta_mutate(old, oldlen, img, imglen, &o, (delta_mutation_t)p->mutate, &pc->payload, &pc->payload_len,
+                           err, errlen)
+            : delta_create(old, oldlen, img, imglen, &o, &pc->payload, &pc->payload_len, err, errlen);
+        if (e != DELTA_OK)
+            goto out;
+    } else if (img) {
+        pc->payload = img;
+        pc->payload_len = imglen;
+        img = NULL;
+    }
+    /* the manifest */
+    if (p->manifest_file) {
+        if (read_scn_file(ss, p->manifest_file, &pc->manifest, &pc->manifest_len, err, errlen))
+            goto out;
+        manifest_t m;
+        char e2[128];
+        pc->has_version = false;
+        if (mf_decode(pc->manifest, pc->manifest_len, &m, e2, sizeof e2) == MF_OK &&
+            sscanf(m.version, "%" SCNu64, &pc->version) == 1)
+            pc->has_version = true;
+        rc = 0;
+        goto out;
+    }
+    manifest_t m;
+    mf_init(&m);
+    snprintf(m.version, sizeof m.version, "%" PRIu64, pc->version);
+    image_sha256(pc->payload, pc->payload_len, m.payload_digest);
+    m.payload_digest_len = 32;
+    m.payload_size = pc->payload_len;
+    if (delta) {
+        m.format = MF_FORMAT_DELTA;
+        m.has_metadata = true;
+        m.installed_size = img ? imglen : 0;
+        image_sha256(img, imglen, m.installed_digest);
+        m.installed_digest_len = 32;
+        m.has_precursor = true;
+        image_sha256(old, oldlen, m.precursor_digest);
+        m.precursor_digest_len = 32;
+    } else {
+        m.format = MF_FORMAT_RAW;
+    }
+    if (p->m.has_vendor_id) { memcpy(m.vendor_id, p->m.vendor_id, 16); m.vendor_id_len = 16; }
+    if (p->m.has_class_id) { memcpy(m.class_id, p->m.class_id, 16); m.class_id_len = 16; }
+    if (p->m.has_version) {
+        snprintf(m.version, sizeof m.version, "%" PRIu64, p->m.version);
+        pc->version = p->m.version;
+        pc->has_version = true;
+    }
+    if (p->m.has_payload_size) m.payload_size = p->m.payload_size;
+    if (p->m.has_payload_digest) memcpy(m.payload_digest, p->m.payload_digest, 32);
+    if (p->m.has_format) m.format = p->m.format;
+    if (p->m.has_precursor_digest) {
+        memcpy(m.precursor_digest, p->m.precursor_digest, 32);
+        m.precursor_digest_len = 32;
+        m.has_precursor = m.has_metadata = true;
+    }
+    if (p->m.has_installed_digest) {
+        memcpy(m.installed_digest, p->m.installed_digest, 32);
+        m.installed_digest_len = 32;
+        m.has_metadata = true;
+    }
+    if (p->m.has_installed_size) {
+        m.installed_size = p->m.installed_size;
+        m.has_metadata = true;
+    }
+    if (p->key) {
+        char path[2048];
+        path_in_dir(ss, p->key, path, sizeof path);
+        if (mf_key_load(path, &key, err, errlen) != MF_OK)
+            goto out;
+    } else {
+        size_t klen;
+        const uint8_t *k = bundled_dev_key(&klen);
+        if (mf_key_parse(k, klen, "bundled development key", &key, err, errlen) != MF_OK)
+            goto out;
+    }
+    if (mf_encode(&m, key, &pc->manifest, &pc->manifest_len, err, errlen) != MF_OK)
+        goto out;
+    if (p->corrupt_signature && pc->manifest_len)
+        pc->manifest[pc->manifest_len - 1] ^= 0x01;   /* the signature is the last field */
+    rc = 0;
+out:
+    mf_key_free(key);
+    free(key_buf);
+    free(img);
+    free(old);
+    return rc;
+}
+
+static int publish_step(session_t *ss, const scn_step_t *st)
+{
+    pub_cache_t *pc = NULL;
+    for (size_t i = 0; i < ss->npubs; i++)
+        if (ss->pubs[i].step == st)
+            pc = &ss->pubs[i];
+    if (!pc) {
+        pub_cache_t *np = realloc(ss->pubs, (ss->npubs + 1) * sizeof *np);
+        if (!np) {
+            fail(ss, st->pos, "publish: out of memory");
+            return -1;
+        }
+        ss->pubs = np;
+        pc = &ss->pubs[ss->npubs];
+        memset(pc, 0, sizeof *pc);
+        pc->step = st;
+        char err[512] = "";
+        if (build_publish(ss, &st->u.publish, pc, err, sizeof err)) {
+            free(pc->manifest);
+            free(pc->payload);
+            fail(ss, st->pos, "publish: %s", err[0] ? err : "cannot build the update");
+            ss->setup_error = true;
+            return -1;
+        }
+        ss->npubs++;
+    }
+    if (srv_publish(ss->srv, "manifest", pc->manifest, pc->manifest_len) != SRV_OK ||
+        srv_publish(ss->srv, "payload", pc->payload ? pc->payload : (const uint8_t *)"", pc->payload_len) != SRV_OK) {
+        fail(ss, st->pos, "publish: out of memory");
+        return -1;
+    }
+    srv_state_t sst = *srv_state_get(ss->srv);
+    sst.has_campaign_version = pc->has_version;
+    sst.campaign_version = pc->version;
+    srv_state_set(ss->srv, &sst);
+    return 0;
+}
+
+static void server_step(session_t *ss, const scn_step_t *st)
+{
+    const scn_server_t *sv = &st->u.server;
+    srv_t *s = ss->srv;
+    const srv_state_t *cur = srv_state_get(s);
+    uint64_t now = emu_time_ns(ss->m);
+    if (sv->clear_faults)
+        srv_clear_faults(s);
+    if (sv->has_rate || sv->has_latency)
+        srv_set_rate(s, sv->has_rate ? sv->rate : cur->rate, sv->has_latency ? sv->latency_ns : cur->latency_ns);
+    bool down = cur->link_forced_down;
+    uint64_t until = cur->link_down_until;
+    if (sv->link >= 0)
+        down = sv->link == 1;
+    if (sv->link_down_for_ns)
+        until = now + sv->link_down_for_ns;
+    srv_set_link(s, down, until);
+    for (size_t i = 0; i < sv->nfaults; i++) {
+        const scn_fault_t *f = &sv->faults[i];
+        srv_fault_t sf;
+        memset(&sf, 0, sizeof sf);
+        sf.kind = (srv_fault_kind_t)f->kind;   /* same order (scenario.h / server.h) */
+        snprintf(sf.resource, sizeof sf.resource, "%s", f->resource);
+        if (f->with)
+            snprintf(sf.with, sizeof sf.with, "%s", f->with);
+        sf.offset = f->offset;
+        sf.length = f->length;
+        sf.xor_mask = f->xor_mask;
+        sf.for_ns = f->for_ns;
+        if (srv_add_fault(s, &sf) != SRV_OK)
+            fail(ss, f->pos, "server: more than %d faults at once (use clear_faults)", SRV_MAX_FAULTS);
+    }
+    emu_net_link_changed(ss->m);
+}
+
 /* ---- expectations --------------------------------------------------------------------------- */
 
 static scn_hdr_state_t header_state(session_t *ss, uint32_t hdr_addr, uint32_t body_addr, uint32_t body_max)
@@ -996,6 +1238,13 @@ static bool check_expect(session_t *ss, const scn_expect_t *e, bool sweep_boot)
         MISMATCH("expected at most %.6f s of emulated time, took %.6f s", e->max_time_ns * 1e-9, emu_time_ns(m) * 1e-9);
     if (e->has_max_wear && fs.max_sector_erases > e->max_wear)
         MISMATCH("expected at most %u erases of any sector, found %u", e->max_wear, fs.max_sector_erases);
+    for (size_t i = 0; i < e->nupdate_results; i++)
+        if (!srv_has_result(ss->srv, e->update_results[i]))
+            MISMATCH("expected the device to report \"%s\" to the update server (%zu results posted)",
+                     e->update_results[i], srv_result_count(ss->srv));
+    for (size_t i = 0; i < e->nno_update_results; i++)
+        if (srv_has_result(ss->srv, e->no_update_results[i]))
+            MISMATCH("expected the device never to report \"%s\" to the update server", e->no_update_results[i]);
 #undef MISMATCH
     return ok;
 }
@@ -1030,6 +1279,17 @@ static char *evidence(session_t *ss, const char *replay, bool full)
     sb_printf(&b, "events (%s%zu of %" PRIu64 "):\n", from ? "last " : "", n - from, emu_event_total(m));
     for (size_t i = from; i < n; i++)
         event_line(&b, emu_event_get(m, i));
+    size_t nr = srv_result_count(ss->srv);
+    if (nr || srv_state_get(ss->srv)->gets) {
+        const srv_state_t *sst = srv_state_get(ss->srv);
+        sb_printf(&b, "update server: %u GETs (%" PRIu64 " bytes), %u POSTs, campaign %s; results posted:\n",
+                  sst->gets, sst->bytes_served, sst->posts, sst->notify ? "active" : "ended/none");
+        for (size_t i = 0; i < nr; i++) {
+            uint64_t t;
+            const char *txt = srv_result(ss->srv, i, &t);
+            sb_printf(&b, "    %10.6f s %s\n", t * 1e-9, txt);
+        }
+    }
     size_t clen;
     const char *con = emu_console(m, &clen);
     const char *tail = con;
@@ -1102,6 +1362,7 @@ void run_set_progress(run_progress_fn fn, void *ctx) { progress_fn = fn; progres
 
 typedef struct cutpt {
     uint32_t seq; flash_op_kind_t kind; uint32_t addr, len; scn_cut_mode_t mode;
+    uint32_t gen;                     /* host-step generation at the operation (session_t.gen) */
 } cutpt_t;
 
 static const char mode_letter[] = "bat";
@@ -1201,6 +1462,40 @@ static void recover(session_t *ss, run_cut_t *rc, bool full_evidence, bool power
     uint32_t boot;
     if (!powered)
         power_return(ss, DEFAULT_OFF_NS, false);
+    if (e->has_eventually && e->eventually_within_ns) {
+        /* an update flow reboots by itself: no power cycles, the version must run in time */
+        scn_until_t uv = { .kind = SCN_UNTIL_APP_RUNNING, .has_version = true, .version = e->eventually_version,
+                           .timeout_ns = e->eventually_within_ns };
+        ss->failed = false;
+        ss->why.len = 0;
+        if (ss->why.p) ss->why.p[0] = 0;
+        drive_res_t r = drive(ss, &uv, s->sweep.pos, nr, sizeof nr);
+        rc->boots = total_resets(ss->m);
+        if (r == DRIVE_REACHED) {
+            pass = check_expect(ss, e, true);
+            /* every version that ran on the way must be allowed */
+            for (size_t i = 0; pass && e->n_one_of && i < ss->nversions; i++) {
+                bool in = false;
+                for (size_t j = 0; j < e->n_one_of; j++)
+                    in |= ss->versions_ran[i] == e->one_of[j];
+                if (!in) {
+                    fail(ss, e->pos, "app v%" PRIu64 " ran during recovery, which is not one of the allowed versions",
+                         ss->versions_ran[i]);
+                    pass = false;
+                }
+            }
+            if (pass)
+                snprintf(rc->outcome, sizeof rc->outcome, "app v%" PRIu64 " running after %.3f s",
+                         e->eventually_version, emu_time_ns(ss->m) * 1e-9);
+        } else if (r == DRIVE_NOT_REACHED) {
+            char vs[128];
+            note_versions(ss, vs, sizeof vs);
+            fail(ss, e->pos, "app v%" PRIu64 " not running within %.3f s after the cut: %s (apps started: %s)",
+                 e->eventually_version, e->eventually_within_ns * 1e-9, nr, vs);
+        }
+        boot = 1;
+        goto done;
+    }
     for (boot = 1; boot <= max_boots; boot++) {
         ss->failed = false;
         ss->why.len = 0;
@@ -1248,6 +1543,7 @@ static void recover(session_t *ss, run_cut_t *rc, bool full_evidence, bool power
         break;
     }
     rc->boots = boot > max_boots ? max_boots : boot;
+done:
     rc->pass = pass && !ss->failed;
     if (!rc->pass) {
         if (!ss->failed)
@@ -1261,7 +1557,14 @@ static void recover(session_t *ss, run_cut_t *rc, bool full_evidence, bool power
     }
 }
 
-typedef struct snapshot_slot { uint32_t after_seq; emu_snapshot_t *snap; } snapshot_slot_t;
+/* A machine snapshot with what lives beside the machine: the update server's state and the
+ * host-step generation it belongs to. */
+typedef struct snapshot_slot {
+    uint32_t after_seq;
+    uint32_t gen;
+    emu_snapshot_t *snap;
+    srv_state_t srv;
+} snapshot_slot_t;
 
 typedef struct worker {
     const scenario_t *s;
@@ -1271,7 +1574,15 @@ typedef struct worker {
     run_cut_t **res; size_t *nres;    /* per cut: results (1 + nested) */
     snapshot_slot_t *snaps; size_t nsnaps, capsnaps;
     const char *only_id;              /* replay: the nested cut to run (NULL: all) */
+    /* de-duplication of cut points (see cut_state_hash): phase 1 hashes every cut's state,
+     * all workers meet at the barrier, phase 2 runs the recovery of each distinct state once */
+    bool dedupe;
+    uint8_t (*hash)[32];              /* per cut (shared; each written by its owner) */
+    bool *hashed;                     /* per cut: the cut was reached and hashed */
+    pthread_barrier_t *barrier;
+    bool barrier_passed;
     emu_snapshot_t *initial;          /* the machine before the first step */
+    srv_state_t initial_srv;
     bool full_evidence;
     int err;
     char errmsg[512];
@@ -1292,7 +1603,11 @@ static void take_snapshot(session_t *ss)
     emu_snapshot_t *sn;
     if (emu_snapshot_save(ss->m, &sn) != EMU_OK)
         return;
-    w->snaps[w->nsnaps++] = (snapshot_slot_t){ flash_log_total(emu_flash(ss->m)) - 1, sn };
+    snapshot_slot_t *slot = &w->snaps[w->nsnaps++];
+    slot->after_seq = flash_log_total(emu_flash(ss->m)) - 1;
+    slot->gen = ss->gen;
+    slot->snap = sn;
+    slot->srv = *srv_state_get(ss->srv);
 }
 
 /* Bring the session to "cut at op seq with mode": from the nearest snapshot if there is one,
@@ -1301,7 +1616,8 @@ static bool reach_cut(worker_t *w, session_t *ss, const cutpt_t *c)
 {
     snapshot_slot_t *best = NULL;
     for (size_t i = 0; i < w->nsnaps; i++)
-        if (w->snaps[i].after_seq < c->seq && (!best || w->snaps[i].after_seq > best->after_seq))
+        if (w->snaps[i].after_seq < c->seq && w->snaps[i].gen == c->gen &&
+            (!best || w->snaps[i].after_seq > best->after_seq))
             best = &w->snaps[i];
     ss->failed = false;
     ss->cut.armed = true;
@@ -1312,6 +1628,8 @@ static bool reach_cut(worker_t *w, session_t *ss, const cutpt_t *c)
     char nr[256];
     if (best) {
         emu_snapshot_restore(ss->m, best->snap);
+        srv_state_set(ss->srv, &best->srv);
+        ss->gen = best->gen;
         /* keep the op log consistent with the restored machine */
         size_t keep = 0;
         while (keep < ss->nops && ss->ops[keep].seq <= best->after_seq)
@@ -1324,6 +1642,8 @@ static bool reach_cut(worker_t *w, session_t *ss, const cutpt_t *c)
     /* no snapshot before this operation: back to the state before the first step (machine off,
      * setup flash) and run the scenario's steps again until the cut */
     emu_snapshot_restore(ss->m, w->initial);
+    srv_state_set(ss->srv, &w->initial_srv);
+    ss->gen = 0;
     ss->nops = 0;
     ss->poweron_seq = 0;
     ss->app_starts = 0;
@@ -1331,6 +1651,73 @@ static bool reach_cut(worker_t *w, session_t *ss, const cutpt_t *c)
     ss->cut_done = false;
     run_steps_all(ss);
     return ss->cut.fired;
+}
+
+/* What decides the outcome of the recovery after a cut, hashed (SHA-256): two cuts with the same
+ * hash run the same recovery (shifted in time) and get the same verdict, so a sweep runs it once.
+ * Typical pair: "after operation N" and "before operation N+1" when the firmware did nothing
+ * durable in between. Hashed: the whole flash; SRAM only when it survives power-off (ram_fill
+ * retain); the console (expectations read it); fault, lockup and flash defect counts; the
+ * versions that ran; the update server's state without its statistics, its link window taken
+ * relative to now. Not used when an expectation depends on more (max_time, max_wear) or for
+ * nested sweeps (see run_sweep). */
+static void cut_state_hash(session_t *ss, uint8_t out[32])
+{
+    mbedtls_sha256_context h;
+    mbedtls_sha256_init(&h);
+    mbedtls_sha256_starts_ret(&h, 0);
+    emu_machine_t *m = ss->m;
+    flash_t *f = emu_flash(m);
+    mbedtls_sha256_update_ret(&h, flash_mem(f), flash_size(f));
+    if (emu_config(m)->ram_fill == EMU_RAM_RETAIN) {
+        static const uint32_t sram[2] = { 0x1FFF0000u, 0x40000u };
+        uint8_t buf[4096];
+        for (uint32_t off = 0; off < sram[1]; off += sizeof buf)
+            if (emu_mem_read(m, sram[0] + off, buf, sizeof buf) == EMU_OK)
+                mbedtls_sha256_update_ret(&h, buf, sizeof buf);
+    }
+    size_t clen;
+    const char *con = emu_console(m, &clen);
+    mbedtls_sha256_update_ret(&h, (const uint8_t *)con, clen);
+    flash_stats_t fs;
+    flash_stats(f, &fs);
+    uint64_t nums[4] = { emu_fault_count(m), emu_lockup_count(m), fs.defects, ss->nversions };
+    mbedtls_sha256_update_ret(&h, (const uint8_t *)nums, sizeof nums);
+    mbedtls_sha256_update_ret(&h, (const uint8_t *)ss->versions_ran, ss->nversions * sizeof ss->versions_ran[0]);
+    const srv_state_t *st = srv_state_get(ss->srv);
+    uint64_t now = emu_time_ns(m);
+    for (int i = 0; i < st->nres; i++) {
+        mbedtls_sha256_update_ret(&h, (const uint8_t *)st->res[i].name, strlen(st->res[i].name) + 1);
+        mbedtls_sha256_update_ret(&h, (const uint8_t *)&st->res[i].pool, sizeof st->res[i].pool);
+    }
+    uint64_t sv[7] = { (uint64_t)st->nres, st->notify, st->has_campaign_version, st->campaign_version,
+                       st->link_forced_down, st->link_down_until > now ? st->link_down_until - now : 0,
+                       (uint64_t)st->rate << 32 ^ st->latency_ns };
+    mbedtls_sha256_update_ret(&h, (const uint8_t *)sv, sizeof sv);
+    for (int i = 0; i < st->nfaults; i++) {
+        const srv_fault_t *fa = &st->faults[i];
+        uint64_t fv[6] = { fa->kind, fa->offset, fa->length, fa->xor_mask, fa->for_ns, fa->fired };
+        mbedtls_sha256_update_ret(&h, (const uint8_t *)fv, sizeof fv);
+        mbedtls_sha256_update_ret(&h, (const uint8_t *)fa->resource, strlen(fa->resource) + 1);
+        mbedtls_sha256_update_ret(&h, (const uint8_t *)fa->with, strlen(fa->with) + 1);
+    }
+    for (size_t i = 0; i < srv_result_count(ss->srv); i++) {
+        const char *r = srv_result(ss->srv, i, NULL);
+        mbedtls_sha256_update_ret(&h, (const uint8_t *)r, strlen(r) + 1);
+    }
+    mbedtls_sha256_finish_ret(&h, out);
+    mbedtls_sha256_free(&h);
+}
+
+/* The cut whose recovery stands for cut i: the first cut with the same state (i itself if none). */
+static size_t representative(const worker_t *w, size_t i)
+{
+    if (!w->dedupe || !w->hashed[i])
+        return i;
+    for (size_t j = 0; j < i; j++)
+        if (w->hashed[j] && !memcmp(w->hash[j], w->hash[i], 32))
+            return j;
+    return i;
 }
 
 static run_cut_t *new_cut(const cutpt_t *c)
@@ -1368,6 +1755,7 @@ static void run_one_cut(worker_t *w, session_t *ss, size_t ci)
         power_return(ss, DEFAULT_OFF_NS, false);
         emu_snapshot_t *after_on = NULL;
         if (emu_snapshot_save(ss->m, &after_on) != EMU_OK) { w->err = RUN_ERR_INTERNAL; free(rc); free(out); return; }
+        srv_state_t srv_on = *srv_state_get(ss->srv);
         size_t ops_before = ss->nops;
         uint32_t seq_on = ss->poweron_seq;
         recover(ss, rc, w->full_evidence, true);
@@ -1404,6 +1792,7 @@ static void run_one_cut(worker_t *w, session_t *ss, size_t ci)
                     r2->mode2 = (scn_cut_mode_t)m2;
                     cut_id(w->s, c, true, rec[sel[i]].seq, (scn_cut_mode_t)m2, r2->id, sizeof r2->id);
                     emu_snapshot_restore(ss->m, after_on);
+                    srv_state_set(ss->srv, &srv_on);
                     ss->nops = ops_before;
                     ss->poweron_seq = seq_on;
                     ss->cut.armed = true;
@@ -1430,9 +1819,20 @@ static void run_one_cut(worker_t *w, session_t *ss, size_t ci)
     w->nres[ci] = n;
 }
 
+static void *worker_body(worker_t *w);
+
+/* Every worker meets the others at the de-duplication barrier, even one that failed early. */
 static void *worker_main(void *arg)
 {
     worker_t *w = arg;
+    worker_body(w);
+    if (w->barrier && !w->barrier_passed)
+        pthread_barrier_wait(w->barrier);
+    return NULL;
+}
+
+static void *worker_body(worker_t *w)
+{
     session_t ss;
     char err[512];
     if (session_open(&ss, w->s, w->o, err, sizeof err) != RUN_OK) {
@@ -1456,6 +1856,7 @@ static void *worker_main(void *arg)
         if ((k++ % stride) == 0 && (np == 0 || plan[np - 1] < a))
             plan[np++] = a;
     }
+    w->initial_srv = *srv_state_get(ss.srv);
     if (emu_snapshot_save(ss.m, &w->initial) != EMU_OK) {
         w->err = RUN_ERR_INTERNAL;
         free(plan);
@@ -1470,9 +1871,30 @@ static void *worker_main(void *arg)
     run_steps_all(&ss);                       /* the recording again, taking snapshots */
     ss.snap_after = NULL;
     ss.nsnap_after = 0;
+    if (w->dedupe) {
+        for (size_t i = 0; i < w->ncuts; i++) {
+            if (!w->mine[i])
+                continue;
+            if (reach_cut(w, &ss, &w->cuts[i])) {
+                cut_state_hash(&ss, w->hash[i]);
+                w->hashed[i] = true;
+            }
+        }
+        if (w->barrier)
+            pthread_barrier_wait(w->barrier);
+        w->barrier_passed = true;
+    }
     for (size_t i = 0; i < w->ncuts; i++) {
         if (!w->mine[i])
             continue;
+        if (representative(w, i) != i) {     /* the same state as an earlier cut: filled in later */
+            pthread_mutex_lock(w->lock);
+            size_t d = ++*w->done;
+            pthread_mutex_unlock(w->lock);
+            if (progress_fn)
+                progress_fn(progress_ctx, w->s->name, d, w->total);
+            continue;
+        }
         run_one_cut(w, &ss, i);
         pthread_mutex_lock(w->lock);
         size_t d = ++*w->done;
@@ -1497,7 +1919,7 @@ static int run_sweep(session_t *base, const run_opts_t *o, int jobs, const bool 
     size_t nmine = 0;
     for (size_t i = 0; i < ncuts; i++)
         nmine += mine_all[i];
-    int nw = jobs < 1 ? 1 : jobs;
+    int nw = jobs < 1 ? 1 : jobs > 64 ? 64 : jobs;
     if ((size_t)nw > nmine)
         nw = nmine ? (int)nmine : 1;
     run_cut_t **res = calloc(ncuts ? ncuts : 1, sizeof *res);
@@ -1506,9 +1928,15 @@ static int run_sweep(session_t *base, const run_opts_t *o, int jobs, const bool 
     bool *mine = calloc((size_t)nw * (ncuts ? ncuts : 1), sizeof *mine);
     pthread_t *th = calloc((size_t)nw, sizeof *th);
     pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_barrier_t barrier;
     size_t done = 0;
     int rc = RUN_OK;
-    if (!res || !nres || !ws || !mine || !th) {
+    const scn_expect_t *e = &base->s->expect;
+    bool dedupe = !only_id && !base->s->sweep.nested_depth && !e->has_max_time && !e->has_max_wear;
+    uint8_t (*hash)[32] = calloc(ncuts ? ncuts : 1, sizeof *hash);
+    bool *hashed = calloc(ncuts ? ncuts : 1, sizeof *hashed);
+    bool barrier_ok = false;
+    if (!res || !nres || !ws || !mine || !th || !hash || !hashed) {
         rc = RUN_ERR_INTERNAL;
         goto out;
     }
@@ -1516,20 +1944,58 @@ static int run_sweep(session_t *base, const run_opts_t *o, int jobs, const bool 
     for (size_t i = 0; i < ncuts; i++)
         if (mine_all[i])
             mine[(k++ % (size_t)nw) * ncuts + i] = true;
+    if (nw > 1 && dedupe) {
+        barrier_ok = pthread_barrier_init(&barrier, NULL, (unsigned)nw) == 0;
+        dedupe = barrier_ok;
+    }
     for (int w = 0; w < nw; w++) {
         ws[w] = (worker_t){ .s = base->s, .o = o, .cuts = cuts, .ncuts = ncuts, .mine = mine + (size_t)w * ncuts,
                             .res = res, .nres = nres, .only_id = only_id, .full_evidence = full,
-                            .done = &done, .total = nmine, .lock = &lock };
+                            .done = &done, .total = nmine, .lock = &lock, .dedupe = dedupe, .hash = hash,
+                            .hashed = hashed, .barrier = barrier_ok ? &barrier : NULL };
     }
     if (nw == 1) {
         worker_main(&ws[0]);
     } else {
+        bool started[64] = { false };
         for (int w = 0; w < nw; w++)
-            if (pthread_create(&th[w], NULL, worker_main, &ws[w]) != 0)
-                ws[w].err = RUN_ERR_INTERNAL;
-        for (int w = 0; w < nw; w++)
-            if (!ws[w].err)
+            started[w] = pthread_create(&th[w], NULL, worker_main, &ws[w]) == 0;
+        for (int w = 0; w < nw; w++) {
+            if (started[w])
                 pthread_join(th[w], NULL);
+            else
+                ws[w].err = RUN_ERR_INTERNAL;
+        }
+    }
+    /* cuts with the state of an earlier cut take its verdict (deterministic: the representative
+     * is the first such cut in plan order, whatever worker ran it) */
+    for (size_t i = 0; dedupe && i < ncuts; i++) {
+        size_t r = representative(&ws[0], i);
+        if (r == i || !mine_all[i] || !res[r] || !nres[r] || res[i])
+            continue;
+        run_cut_t *c = calloc(1, sizeof *c);
+        if (!c) {
+            rc = RUN_ERR_INTERNAL;
+            break;
+        }
+        const run_cut_t *rp = &res[r][0];
+        *c = (run_cut_t){ .seq = cuts[i].seq, .kind = cuts[i].kind, .addr = cuts[i].addr, .len = cuts[i].len,
+                          .mode = cuts[i].mode, .pass = rp->pass, .boots = rp->boots };
+        cut_id(base->s, &cuts[i], false, 0, 0, c->id, sizeof c->id);
+        const char *rid = strchr(rp->id, '@') ? strchr(rp->id, '@') + 1 : rp->id;
+        char oc[64];
+        snprintf(oc, sizeof oc, "%.63s", rp->outcome);
+        int room = (int)sizeof c->outcome - (int)strlen(oc) - 14;
+        snprintf(c->outcome, sizeof c->outcome, "%s (state of %.*s)", oc, room > 0 ? room : 0, rid);
+        if (!rp->pass) {
+            char msg[700];
+            snprintf(msg, sizeof msg, "the same state after the cut as %s: %s", rp->id,
+                     rp->message ? rp->message : "failed");
+            c->message = strdup(msg);
+            c->details = rp->details ? strdup(rp->details) : NULL;
+        }
+        res[i] = c;
+        nres[i] = 1;
     }
     for (int w = 0; w < nw; w++)
         if (ws[w].err) {
@@ -1559,6 +2025,10 @@ static int run_sweep(session_t *base, const run_opts_t *o, int jobs, const bool 
         free(res[i]);
     }
 out:
+    if (barrier_ok)
+        pthread_barrier_destroy(&barrier);
+    free(hash);
+    free(hashed);
     free(res);
     free(nres);
     free(ws);
@@ -1587,7 +2057,7 @@ static int plan_cuts(session_t *ss, cutpt_t **out, size_t *n, char *err, size_t 
         for (int m = 0; m < 3; m++)
             if (modes[m]) {
                 const op_rec_t *op = &ss->ops[sel[i]];
-                c[k++] = (cutpt_t){ op->seq, op->kind, op->addr, op->len, (scn_cut_mode_t)m };
+                c[k++] = (cutpt_t){ op->seq, op->kind, op->addr, op->len, (scn_cut_mode_t)m, op->gen };
             }
     free(sel);
     *out = c;
@@ -1633,6 +2103,7 @@ int run_scenario(const scenario_t *s, const run_opts_t *o, int jobs, uint32_t sh
     replay_cmd(&ss, NULL, replay, sizeof replay);
     if (ss.failed) {
         v->pass = false;
+        v->setup_error = ss.setup_error;
         v->line = ss.fail_line ? ss.fail_line : s->pos.line;
         snprintf(v->message, sizeof v->message, "%s%.480s", s->sweep.enabled ? "baseline run (no cut): " : "", ss.msg);
         v->details = evidence(&ss, replay, o->verbose);

@@ -22,8 +22,11 @@
 #include <yaml.h>
 
 #include "bundled.h"
+#include "delta.h"
 #include "emu.h"
 #include "layout.h"
+#include "manifest.h"
+#include "server.h"
 
 #define SCN_MAX_FILE (1u << 20)       /* bytes: a scenario is a few KiB */
 #define SCN_MAX_NESTING 64            /* YAML collections inside collections */
@@ -47,7 +50,8 @@ static const char *const region_names[] = {
 #define NREGIONS (sizeof region_names / sizeof region_names[0])
 
 static const char *const cut_mode_names[] = { "before", "after", "torn" };
-static const char *const step_names[] = { "boot", "run", "power_loss", "reset", "corrupt", "stage", "repeat" };
+static const char *const step_names[] = { "boot", "run", "power_loss", "reset", "corrupt", "stage", "repeat",
+                                          "publish", "notify", "server" };
 static const char *const field_names[] = {
     [SCN_FIELD_NONE] = "?", [SCN_FIELD_MAGIC] = "magic", [SCN_FIELD_HEADER_VERSION] = "header_version",
     [SCN_FIELD_VERSION] = "version", [SCN_FIELD_SIZE] = "size", [SCN_FIELD_DIGEST] = "digest",
@@ -1364,6 +1368,241 @@ static int parse_stage(ctx_t *c, const ynode_t *k, const ynode_t *v, scn_step_t 
 
 static int parse_steps(ctx_t *c, const ynode_t *k, const ynode_t *v, int depth, scn_step_t **out, size_t *nout);
 
+/* ---- update server steps --------------------------------------------------------------------- */
+
+static int get_uuid(ctx_t *c, const ynode_t *k, const ynode_t *v, uint8_t out[16])
+{
+    char t[80];
+    if (want_scalar(c, k, v, "a UUID"))
+        return c->rc;
+    if (mf_parse_uuid(v->str, out) != 0)
+        return err_at(c, v, "'%s' must be a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx or 32 hex digits), got '%s'",
+                      KEY(k), shown(v, t));
+    return 0;
+}
+
+static int parse_publish(ctx_t *c, const ynode_t *k, const ynode_t *v, scn_step_t *st)
+{
+    static const char *const keys[] = { "image", "file", "version", "delta_from", "delta_from_file", "block_size",
+                                        "mutate", "payload_file", "manifest_file", "key", "corrupt_signature",
+                                        "manifest", NULL };
+    static const char *const mkeys[] = { "vendor_id", "class_id", "version", "payload_size", "payload_digest",
+                                         "format", "precursor_digest", "installed_digest", "installed_size", NULL };
+    static const char *const formats[] = { "raw-binary", "arm-patch-stream", NULL };
+    scn_publish_t *p = &st->u.publish;
+    const bundled_image_t *img = NULL;
+    const ynode_t *kn, *x;
+    p->mutate = -1;
+    if (check_map(c, k, v, "publish", keys))
+        return c->rc;
+    const ynode_t *mfk, *mfv = get(v, "manifest_file", &mfk), *pfk, *pfv = get(v, "payload_file", &pfk);
+    if (mfv && get_str(c, mfk, mfv, &p->manifest_file))
+        return c->rc;
+    if (pfv && get_str(c, pfk, pfv, &p->payload_file))
+        return c->rc;
+    bool raw_both = mfv && pfv;
+    if (get(v, "image", NULL) || get(v, "file", NULL) || !raw_both) {
+        if (parse_source(c, k, v, "publish", &p->image, &p->file, &p->has_version, &p->version, &img))
+            return c->rc;
+        if (p->file && !p->has_version)
+            return err_at(c, get(v, "file", NULL), "'publish' with 'file' needs 'version' (the manifest's payload-version)");
+    }
+    const ynode_t *dk, *dv = get(v, "delta_from", &dk), *dfk, *dfv = get(v, "delta_from_file", &dfk);
+    if (dv && dfv)
+        return err_at(c, dfk, "'delta_from' and 'delta_from_file' exclude each other");
+    if (dv && get_app_image(c, dk, dv, &p->delta_from_image, &img))
+        return c->rc;
+    if (dfv && get_str(c, dfk, dfv, &p->delta_from_file))
+        return c->rc;
+    bool delta = dv || dfv;
+    if ((x = get(v, "block_size", &kn))) {
+        uint64_t b;
+        if (!delta)
+            return err_at(c, kn, "'block_size' applies to a delta payload (give 'delta_from')");
+        if (get_num(c, kn, x, 128, 65536, &b))
+            return c->rc;
+        p->block_size = (uint32_t)b;
+    }
+    if ((x = get(v, "mutate", &kn))) {
+        char t[80];
+        if (!delta)
+            return err_at(c, kn, "'mutate' makes a malformed delta payload: it needs 'delta_from'");
+        if (want_scalar(c, kn, x, "a delta mutation"))
+            return c->rc;
+        p->mutate = delta_mutation_parse(x->str);
+        if (p->mutate < 0) {
+            char list[256] = "";
+            for (int i = 0; i < DELTA_MUT_COUNT; i++) {
+                strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+                strncat(list, delta_mutation_name((delta_mutation_t)i), sizeof list - strlen(list) - 1);
+            }
+            return err_at(c, x, "unknown delta mutation '%s' (expected one of: %s)", shown(x, t), list);
+        }
+    }
+    if (pfv && delta)
+        return err_at(c, pfk, "'payload_file' replaces the payload: it excludes 'delta_from'");
+    if ((x = get(v, "key", &kn)) && get_str(c, kn, x, &p->key))
+        return c->rc;
+    if ((x = get(v, "corrupt_signature", &kn)) && get_bool(c, kn, x, &p->corrupt_signature))
+        return c->rc;
+    const ynode_t *mk, *mv = get(v, "manifest", &mk);
+    if (mv) {
+        if (mfv)
+            return err_at(c, mk, "'manifest' overrides fields of the manifest fwemu builds; 'manifest_file' serves "
+                          "a ready one");
+        if (check_map(c, mk, mv, "manifest", mkeys))
+            return c->rc;
+        if ((x = get(mv, "vendor_id", &kn)) && get_uuid(c, kn, x, p->m.vendor_id) == 0)
+            p->m.has_vendor_id = true;
+        if ((x = get(mv, "class_id", &kn)) && get_uuid(c, kn, x, p->m.class_id) == 0)
+            p->m.has_class_id = true;
+        if ((x = get(mv, "version", &kn)) && get_num(c, kn, x, 0, UINT64_MAX, &p->m.version) == 0)
+            p->m.has_version = true;
+        if ((x = get(mv, "payload_size", &kn)) && get_size(c, kn, x, 0, UINT32_MAX, &p->m.payload_size) == 0)
+            p->m.has_payload_size = true;
+        if ((x = get(mv, "installed_size", &kn)) && get_size(c, kn, x, 0, UINT32_MAX, &p->m.installed_size) == 0)
+            p->m.has_installed_size = true;
+        if ((x = get(mv, "payload_digest", &kn)) && get_hex_fixed(c, kn, x, p->m.payload_digest, 32, "a SHA-256") == 0)
+            p->m.has_payload_digest = true;
+        if ((x = get(mv, "precursor_digest", &kn)) &&
+            get_hex_fixed(c, kn, x, p->m.precursor_digest, 32, "a SHA-256") == 0)
+            p->m.has_precursor_digest = true;
+        if ((x = get(mv, "installed_digest", &kn)) &&
+            get_hex_fixed(c, kn, x, p->m.installed_digest, 32, "a SHA-256") == 0)
+            p->m.has_installed_digest = true;
+        if ((x = get(mv, "format", &kn)) && !c->rc) {
+            uint64_t f;
+            if (x->type == YN_SCALAR && x->len && x->str[0] >= '0' && x->str[0] <= '9') {
+                if (get_num(c, kn, x, 0, UINT32_MAX, &f))
+                    return c->rc;
+                p->m.format = (uint32_t)f;
+            } else {
+                int e = 0;
+                if (get_enum(c, kn, x, formats, &e))
+                    return c->rc;
+                p->m.format = e == 0 ? 1u : 5u;
+            }
+            p->m.has_format = true;
+        }
+    }
+    return c->rc;
+}
+
+static int get_resource(ctx_t *c, const ynode_t *map, char **out)
+{
+    const ynode_t *kn, *x = get(map, "resource", &kn);
+    if (!x) {
+        *out = strdup("payload");
+        return *out ? 0 : nomem(c);
+    }
+    if (get_str(c, kn, x, out))
+        return c->rc;
+    if (strlen(*out) > SRV_NAME_MAX)
+        return err_at(c, x, "'resource': a name of at most %d characters", SRV_NAME_MAX);
+    return 0;
+}
+
+static int parse_server(ctx_t *c, const ynode_t *k, const ynode_t *v, scn_step_t *st)
+{
+    static const char *const keys[] = { "link", "link_down_for", "rate", "latency", "clear_faults", "drop", "stall",
+                                        "truncate", "corrupt", "serve", NULL };
+    static const char *const links[] = { "up", "down", NULL };
+    static const char *const fkeys[][5] = {
+        { "resource", "at", "for", NULL }, { "resource", "at", "for", NULL }, { "resource", "length", NULL },
+        { "resource", "offset", "xor", NULL }, { "resource", "with", NULL } };
+    static const char *const fnames[] = { "drop", "stall", "truncate", "corrupt", "serve" };
+    scn_server_t *sv = &st->u.server;
+    const ynode_t *kn, *x;
+    sv->link = -1;
+    if (check_map(c, k, v, "server", keys))
+        return c->rc;
+    if (v->n == 0)
+        return err_at(c, v, "'server' is empty (give one of: link, link_down_for, rate, latency, clear_faults, "
+                      "drop, stall, truncate, corrupt, serve)");
+    if ((x = get(v, "link", &kn)) && get_enum(c, kn, x, links, &sv->link))
+        return c->rc;
+    if ((x = get(v, "link_down_for", &kn)) && get_dur(c, kn, x, &sv->link_down_for_ns))
+        return c->rc;
+    if ((x = get(v, "rate", &kn))) {
+        uint64_t r;
+        if (get_num(c, kn, x, 0, UINT32_MAX, &r))
+            return c->rc;
+        sv->has_rate = true;
+        sv->rate = (uint32_t)r;
+    }
+    if ((x = get(v, "latency", &kn))) {
+        if (get_dur(c, kn, x, &sv->latency_ns))
+            return c->rc;
+        sv->has_latency = true;
+    }
+    if ((x = get(v, "clear_faults", &kn)) && get_bool(c, kn, x, &sv->clear_faults))
+        return c->rc;
+    size_t nf = 0;
+    for (int i = 0; i < 5; i++)
+        nf += get(v, fnames[i], NULL) != NULL;
+    if (nf) {
+        sv->faults = calloc(nf, sizeof *sv->faults);
+        if (!sv->faults)
+            return nomem(c);
+    }
+    for (int i = 0; i < 5; i++) {
+        const ynode_t *fk, *fv = get(v, fnames[i], &fk);
+        if (!fv)
+            continue;
+        scn_fault_t *f = &sv->faults[sv->nfaults++];
+        f->kind = (scn_fault_kind_t)i;
+        f->pos = pos_of(fk);
+        f->xor_mask = 0xFF;
+        if (check_map(c, fk, fv, fnames[i], fkeys[i]))
+            return c->rc;
+        if (get_resource(c, fv, &f->resource))
+            return c->rc;
+        uint64_t n;
+        switch (f->kind) {
+        case SCN_FAULT_DROP:
+        case SCN_FAULT_STALL:
+            if (!(x = get(fv, "at", &kn)))
+                return missing(c, fk, fv, fnames[i], "at");
+            if (get_size(c, kn, x, 0, UINT32_MAX, &n))
+                return c->rc;
+            f->offset = (uint32_t)n;
+            if (!(x = get(fv, "for", &kn)))
+                return missing(c, fk, fv, fnames[i], "for");
+            if (get_dur(c, kn, x, &f->for_ns))
+                return c->rc;
+            break;
+        case SCN_FAULT_TRUNCATE:
+            if (!(x = get(fv, "length", &kn)))
+                return missing(c, fk, fv, fnames[i], "length");
+            if (get_size(c, kn, x, 0, UINT32_MAX, &n))
+                return c->rc;
+            f->length = (uint32_t)n;
+            break;
+        case SCN_FAULT_CORRUPT:
+            if (!(x = get(fv, "offset", &kn)))
+                return missing(c, fk, fv, fnames[i], "offset");
+            if (get_size(c, kn, x, 0, UINT32_MAX, &n))
+                return c->rc;
+            f->offset = (uint32_t)n;
+            if ((x = get(fv, "xor", &kn))) {
+                if (get_num(c, kn, x, 1, 0xFF, &n))
+                    return c->rc;
+                f->xor_mask = (uint8_t)n;
+            }
+            break;
+        case SCN_FAULT_SERVE:
+            if (!(x = get(fv, "with", &kn)))
+                return missing(c, fk, fv, fnames[i], "with");
+            if (get_str(c, kn, x, &f->with))
+                return c->rc;
+            if (strlen(f->with) > SRV_NAME_MAX)
+                return err_at(c, x, "'with': a name of at most %d characters", SRV_NAME_MAX);
+            break;
+        }
+    }
+    return c->rc;
+}
+
 static int parse_repeat(ctx_t *c, const ynode_t *k, const ynode_t *v, int depth, scn_step_t *st)
 {
     static const char *const keys[] = { "count", "steps", NULL };
@@ -1383,10 +1622,11 @@ static int parse_repeat(ctx_t *c, const ynode_t *k, const ynode_t *v, int depth,
 
 static int parse_step(ctx_t *c, const ynode_t *item, int depth, scn_step_t *st)
 {
-    static const char *const kinds[] = { "boot", "run", "power_loss", "reset", "corrupt", "stage", "repeat", NULL };
+    static const char *const kinds[] = { "boot", "run", "power_loss", "reset", "corrupt", "stage", "repeat",
+                                         "publish", "notify", "server", NULL };
     static const char *const resets[] = { "pin", "software", "watchdog", NULL };
     char list[256], t[80];
-    join(list, sizeof list, kinds, 7, ", ");
+    join(list, sizeof list, kinds, 10, ", ");
     if (item->type == YN_SCALAR) {
         /* "- boot" / "- run": the defaults */
         st->pos = pos_of(item);
@@ -1395,12 +1635,17 @@ static int parse_step(ctx_t *c, const ynode_t *item, int depth, scn_step_t *st)
             st->u.until.kind = SCN_UNTIL_APP_RUNNING;
             return 0;
         }
+        if (str_is(item, "notify")) {
+            st->kind = SCN_STEP_NOTIFY;
+            return 0;
+        }
         for (int i = 2; kinds[i]; i++)
             if (str_is(item, kinds[i]))
                 return err_at(c, item, "step '%s' needs a value (e.g. - %s)", kinds[i],
                               i == 2 ? "power_loss: {at: now}" : i == 3 ? "reset: pin"
                               : i == 4 ? "corrupt: {region: active-app, offset: 0, flip: 0x01}"
-                              : i == 5 ? "stage: {image: app_v2}" : "repeat: {count: 2, steps: [...]}");
+                              : i == 5 ? "stage: {image: app_v2}" : i == 6 ? "repeat: {count: 2, steps: [...]}"
+                              : i == 7 ? "publish: {image: app_v2}" : "server: {link: down}");
         if (is_null(item))
             return err_at(c, item, "empty step (expected one of: %s)", list);
         return err_at(c, item, "unknown step '%s' (expected one of: %s)", shown(item, t), list);
@@ -1446,6 +1691,14 @@ static int parse_step(ctx_t *c, const ynode_t *item, int depth, scn_step_t *st)
         return parse_stage(c, k, v, st);
     case SCN_STEP_REPEAT:
         return parse_repeat(c, k, v, depth, st);
+    case SCN_STEP_PUBLISH:
+        return parse_publish(c, k, v, st);
+    case SCN_STEP_NOTIFY:
+        if (!is_null(v) && !(v->type == YN_MAP && v->n == 0))
+            return err_at(c, v, "'notify' takes no options (write - notify)");
+        return 0;
+    case SCN_STEP_SERVER:
+        return parse_server(c, k, v, st);
     }
     return 0;
 }
@@ -1543,12 +1796,12 @@ static int parse_expect(ctx_t *c, const ynode_t *k, const ynode_t *v)
 {
     static const char *const keys[] = { "running", "active", "candidate", "resets", "console", "no_faults",
                                         "no_reprogram", "max_time", "max_wear", "bricked", "one_of", "eventually",
-                                        NULL };
+                                        "update_result", "no_update_result", NULL };
     static const char *const run_keys[] = { "version", "digest", "image", NULL };
     static const char *const states[] = { "valid", "invalid", "erased", NULL };
     static const char *const reset_keys[] = { "max", "power_on", "pin", "software", "watchdog", "lockup", NULL };
     static const char *const con_keys[] = { "contains", "not_contains", "matches", NULL };
-    static const char *const ev_keys[] = { "version", "within_boots", NULL };
+    static const char *const ev_keys[] = { "version", "within_boots", "within", NULL };
     scn_expect_t *e = &c->s->expect;
     const ynode_t *kn, *x;
     e->pos = pos_of(k);
@@ -1693,7 +1946,38 @@ static int parse_expect(ctx_t *c, const ynode_t *k, const ynode_t *v)
             return c->rc;
         if ((x2 = get(x, "within_boots", &k2)) && get_u32(c, k2, x2, 1, &e->eventually_boots))
             return c->rc;
+        if ((x2 = get(x, "within", &k2))) {
+            if (get(x, "within_boots", NULL))
+                return err_at(c, k2, "'within' (emulated time, no power cycles) and 'within_boots' exclude each other");
+            if (get_dur(c, k2, x2, &e->eventually_within_ns))
+                return c->rc;
+        }
         e->has_eventually = true;
+    }
+    if ((x = get(v, "update_result", &kn))) {
+        e->at.update_result = pos_of(kn);
+        if (x->type == YN_SCALAR) {
+            e->update_results = calloc(1, sizeof *e->update_results);
+            if (!e->update_results)
+                return nomem(c);
+            e->nupdate_results = 1;
+            if (get_str(c, kn, x, &e->update_results[0]))
+                return c->rc;
+        } else if (get_str_list(c, kn, x, &e->update_results, &e->nupdate_results)) {
+            return c->rc;
+        }
+    }
+    if ((x = get(v, "no_update_result", &kn))) {
+        if (x->type == YN_SCALAR) {
+            e->no_update_results = calloc(1, sizeof *e->no_update_results);
+            if (!e->no_update_results)
+                return nomem(c);
+            e->nno_update_results = 1;
+            if (get_str(c, kn, x, &e->no_update_results[0]))
+                return c->rc;
+        } else if (get_str_list(c, kn, x, &e->no_update_results, &e->nno_update_results)) {
+            return c->rc;
+        }
     }
     if (e->bricked == 1) {
         const char *clash = e->at.running.line ? "running" : e->at.one_of.line ? "one_of"
@@ -1933,6 +2217,22 @@ static void free_steps(scn_step_t *steps, size_t n)
         case SCN_STEP_REPEAT:
             free_steps(st->u.repeat.steps, st->u.repeat.nsteps);   /* depth <= SCN_MAX_REPEAT_DEPTH */
             break;
+        case SCN_STEP_PUBLISH:
+            free(st->u.publish.image);
+            free(st->u.publish.file);
+            free(st->u.publish.delta_from_image);
+            free(st->u.publish.delta_from_file);
+            free(st->u.publish.payload_file);
+            free(st->u.publish.manifest_file);
+            free(st->u.publish.key);
+            break;
+        case SCN_STEP_SERVER:
+            for (size_t j = 0; j < st->u.server.nfaults; j++) {
+                free(st->u.server.faults[j].resource);
+                free(st->u.server.faults[j].with);
+            }
+            free(st->u.server.faults);
+            break;
         default:
             break;
         }
@@ -1967,6 +2267,8 @@ void scenario_free(scenario_t *s)
     free_strv(s->expect.not_contains, s->expect.nnot_contains);
     free(s->expect.matches);
     free(s->expect.one_of);
+    free_strv(s->expect.update_results, s->expect.nupdate_results);
+    free_strv(s->expect.no_update_results, s->expect.nno_update_results);
     free(s->sweep.from_text);
     free(s->sweep.to_text);
     memset(s, 0, sizeof *s);

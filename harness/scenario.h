@@ -139,7 +139,57 @@ typedef enum scn_step_kind {
     SCN_STEP_CORRUPT,
     SCN_STEP_STAGE,
     SCN_STEP_REPEAT,
+    SCN_STEP_PUBLISH,         /* put a manifest and a payload on the update server */
+    SCN_STEP_NOTIFY,          /* start the campaign: the server notifies the device */
+    SCN_STEP_SERVER,          /* server faults and link settings */
 } scn_step_kind_t;
+
+/* publish: what the update server offers (docs/update-flow.md). The harness builds the payload
+ * (the image, or a delta from a precursor) and a manifest signed with the bundled development key
+ * unless told otherwise; the manifest overrides lie on purpose (wrong ids, sizes, digests...). */
+typedef struct scn_publish {
+    char *image, *file;                  /* the new image: bundled name or raw binary (one set) */
+    bool has_version; uint64_t version;  /* manifest version (default: the bundled image's) */
+    char *delta_from_image, *delta_from_file;   /* delta payload from this precursor (or none) */
+    uint32_t block_size;                 /* delta frame size (0: 512) */
+    int mutate;                          /* -1 none; else delta_mutation_t (a malformed patch) */
+    char *payload_file;                  /* serve these bytes as the payload instead */
+    char *manifest_file;                 /* serve this file as the manifest (nothing signed) */
+    char *key;                           /* sign with this private key file (default: dev key) */
+    bool corrupt_signature;              /* flip a bit of the signature after signing */
+    struct {                             /* manifest fields that lie (has_* marks what is set) */
+        bool has_vendor_id, has_class_id, has_version, has_payload_size, has_payload_digest,
+            has_format, has_precursor_digest, has_installed_digest, has_installed_size;
+        uint8_t vendor_id[16], class_id[16];
+        uint64_t version, payload_size, installed_size;
+        uint8_t payload_digest[32], precursor_digest[32], installed_digest[32];
+        uint32_t format;
+    } m;
+} scn_publish_t;
+
+typedef enum scn_fault_kind {
+    SCN_FAULT_DROP = 0, SCN_FAULT_STALL, SCN_FAULT_TRUNCATE, SCN_FAULT_CORRUPT, SCN_FAULT_SERVE,
+} scn_fault_kind_t;
+
+typedef struct scn_fault {
+    scn_fault_kind_t kind;
+    char *resource;                      /* "manifest", "payload" */
+    char *with;                          /* SERVE: the resource served instead */
+    uint32_t offset;                     /* DROP/STALL: where; CORRUPT: which byte */
+    uint32_t length;                     /* TRUNCATE */
+    uint8_t xor_mask;                    /* CORRUPT (default 0xff) */
+    uint64_t for_ns;                     /* DROP: link down this long; STALL: delay */
+    scn_pos_t pos;
+} scn_fault_t;
+
+typedef struct scn_server {
+    int link;                            /* -1 unchanged, 0 up, 1 down until link: up */
+    uint64_t link_down_for_ns;           /* > 0: the link drops now for this long */
+    bool has_rate; uint32_t rate;        /* bytes per emulated second (0: unlimited) */
+    bool has_latency; uint64_t latency_ns;
+    bool clear_faults;                   /* remove earlier faults first */
+    scn_fault_t *faults; size_t nfaults;
+} scn_server_t;
 
 typedef enum scn_corrupt_kind {
     SCN_CORRUPT_SET_FIELD = 0, SCN_CORRUPT_XOR_FIELD, SCN_CORRUPT_FLIP, SCN_CORRUPT_ERASE_SECTOR,
@@ -196,6 +246,8 @@ struct scn_step {
         } stage;
         struct { uint32_t count; scn_step_t *steps; size_t nsteps; } repeat;  /* count >= 1,
                                                   * nsteps >= 1 */
+        scn_publish_t publish;
+        scn_server_t server;
     } u;
 };
 
@@ -223,10 +275,15 @@ typedef struct scn_expect {
     uint64_t *one_of; size_t n_one_of;               /* versions allowed to run after power returns */
     bool has_eventually; uint64_t eventually_version; uint32_t eventually_boots; /* boots: 0 =
                                                      * sweep.max_boots; only with a sweep */
+    uint64_t eventually_within_ns;                 /* > 0: no power cycles during recovery; the
+                                                     * version must run within this emulated time
+                                                     * (updates that reboot by themselves) */
+    char **update_results; size_t nupdate_results; /* each must have been posted to the server */
+    char **no_update_results; size_t nno_update_results; /* none of these may have been posted */
     scn_pos_t pos;
     struct {                                       /* where each key is (line 0: absent) */
         scn_pos_t running, active, candidate, resets, console, no_faults, no_reprogram, max_time,
-            max_wear, bricked, one_of, eventually;
+            max_wear, bricked, one_of, eventually, update_result;
     } at;
 } scn_expect_t;
 

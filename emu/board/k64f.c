@@ -13,6 +13,8 @@
 /* K64F IRQ numbers (RM chapter 3, interrupt vector assignments) */
 #define K64F_IRQ_UART0_STATUS 31
 #define K64F_IRQ_PIT0 48
+#define K64F_IRQ_ENET_RX 84            /* the NETU device uses this vector slot */
+#define FWEMU_NETU_BASE 0x400FD000u
 
 static const regfile_init_t mpu_init[] = { { 0x000, 0x00815101u } };   /* MPU_CESR: VLD=1 */
 static const regfile_init_t pmc_init[] = { { 0x000, 0x10u }, { 0x001, 0x00u }, { 0x002, 0x04u } };
@@ -29,6 +31,7 @@ int board_k64f_build(emu_machine_t *m)
     periph_t *uart0 = uart_create(b, 0, K64F_IRQ_UART0_STATUS);
     periph_t *rcm = rcm_create(b);
     periph_t *wdog = wdog_create(b, m->cfg.wdog_enabled);
+    periph_t *netdev = netdev_create(b, &m->net_backend, K64F_IRQ_ENET_RX);
     struct { periph_t *p; uint32_t base; } list[] = {
         { regfile_create(b, "MPU", 0x1000, mpu_init, 1), 0x4000D000u },
         { fmc_create(b), 0x4001F000u },
@@ -48,6 +51,7 @@ int board_k64f_build(emu_machine_t *m)
         { regfile_create(b, "PMC", 0x1000, pmc_init, 3), 0x4007D000u },
         { regfile_create(b, "SMC", 0x1000, NULL, 0), 0x4007E000u },
         { rcm, 0x4007F000u },
+        { netdev, FWEMU_NETU_BASE },   /* fwemu's network device (docs/update-flow.md) */
         { regfile_create(b, "GPIO", 0x1000, NULL, 0), 0x400FF000u },
     };
     for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
@@ -61,5 +65,6 @@ int board_k64f_build(emu_machine_t *m)
     m->uart_console = uart0;
     m->rcm = rcm;
     m->wdog = wdog;
+    m->netdev = netdev;
     return EMU_OK;
 }

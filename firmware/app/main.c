@@ -11,7 +11,15 @@
  *   4. SysTick every APP_TICK_MS; the main loop sleeps in WFI, and after each wake-up refreshes the
  *      watchdog (at task level, not in the interrupt, so a stuck main loop still resets);
  *   5. after APP_CONFIRM_MS of healthy running, clears the bootloader's crash counter
- *      (bootstate_confirm) and prints "[APP] boot confirmed".
+ *      (bootstate_confirm) and prints "[APP] boot confirmed";
+ *   6. the update client (update_client.h, README.md "Update client") runs from the main loop
+ *      after every wake-up; its blocking steps call app_background() (watchdog refresh and the
+ *      confirmation of step 5) after every wake-up and between bounded pieces of work.
+ *
+ * app_v3 differs from app_v2 in one function besides the version: app_log() (the formatting
+ * helper of the "[APP] ..." lines after the banner) builds the line in a buffer and sends it in
+ * one go instead of in three calls; the console output is the same. It makes a realistic small
+ * code change for delta updates (v2 -> v3).
  *
  * Clocks: start-up's fw_clock_init (clock.h) runs after fw_early_init. Started by the bootloader
  * the MCG is already in PEE at 120 MHz and clock_init() returns without touching it; started on
@@ -27,13 +35,16 @@
  * MARKER register, tells the emulator "application running". On real K64F silicon this address
  * is reserved (a store may fault): build with -DFWEMU_MARKER=0 for hardware.
  */
+#include <stddef.h>
 #include <stdint.h>
 
 #include "app_table.h"
 #include "bootstate.h"
 #include "k64f.h"
 #include "startup.h"
+#include "netdev.h"
 #include "uart.h"
+#include "update_client.h"
 #include "wdog.h"
 
 #ifndef APP_VERSION
@@ -61,6 +72,7 @@ _Static_assert(1000u % APP_TICK_MS == 0, "APP_TICK_MS must divide 1000");
 _Static_assert(APP_SYST_RELOAD >= 1u && APP_SYST_RELOAD <= 0xFFFFFFu, "SysTick reload is 24 bits");
 
 static volatile uint32_t ticks;
+static int confirmed;
 
 /* Before .data/.bss (startup.h). The bootloader left ALLOWUPDATE = 1; lock it now. */
 void fw_early_init(void)
@@ -72,6 +84,43 @@ void SysTick_Handler(void); /* overrides the weak alias in startup.c */
 void SysTick_Handler(void)
 {
     ticks++;
+}
+
+/* "[APP] <text>" and a newline. */
+static void app_log(const char *text)
+{
+#if APP_VERSION >= 3
+    char line[64];
+    size_t n = 0;
+    for (const char *p = "[APP] "; *p; p++)
+        line[n++] = *p;
+    while (*text && n < sizeof line - 2u)
+        line[n++] = *text++;
+    line[n++] = '\n';
+    line[n] = '\0';
+    uart_puts(line);
+#else
+    uart_puts("[APP] ");
+    uart_puts(text);
+    uart_putc('\n');
+#endif
+}
+
+uint32_t app_millis(void)
+{
+    return ticks * APP_TICK_MS;
+}
+
+/* Task-level housekeeping after every wake-up (main loop and the update client's waits):
+ * refresh the watchdog (a stuck task still resets), confirm the boot once healthy long enough. */
+void app_background(void)
+{
+    wdog_refresh();
+    if (!confirmed && ticks >= APP_CONFIRM_MS / APP_TICK_MS) {
+        bootstate_confirm();
+        confirmed = 1;
+        app_log("boot confirmed");
+    }
 }
 
 int main(void)
@@ -93,19 +142,10 @@ int main(void)
     SYST_CVR = 0;
     SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
 
-    uint32_t seen = 0;
-    int confirmed = 0;
+    update_client_init(APP_VERSION);
     for (;;) {
+        update_client_poll();
         cpu_wfi();
-        uint32_t now = ticks;
-        if (now == seen)
-            continue;
-        seen = now;
-        wdog_refresh();
-        if (!confirmed && now >= APP_CONFIRM_MS / APP_TICK_MS) {
-            bootstate_confirm();
-            confirmed = 1;
-            uart_puts("[APP] boot confirmed\n");
-        }
+        app_background();
     }
 }

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "emu.h"
+#include "delta.h"
 #include "scenario.h"
 
 /* ---- fixtures ---------------------------------------------------------------------------------- */
@@ -110,6 +111,100 @@ static int line_of(const char *text, const char *prefix)
     }
     fail_msg("no line starts with '%s'", prefix);
     return 0;
+}
+
+
+/* ---- the update flow steps ---------------------------------------------------------------------- */
+
+static void test_update_steps_parse_to_their_values(void **state)
+{
+    (void)state;
+    scenario_t s;
+    char err[512];
+    int rc = load("steps:\n"
+                  "  - boot\n"
+                  "  - publish:\n"
+                  "      image: app_v3\n"
+                  "      version: 9\n"
+                  "      delta_from: app_v1\n"
+                  "      block_size: 256\n"
+                  "      mutate: seek\n"
+                  "      key: k.pem\n"
+                  "      corrupt_signature: true\n"
+                  "      manifest: {vendor_id: 06a51bd6-a81f-5436-9f79-688945d28390, class_id: "
+                  "f7f2c1ccc2935fd3b7f71f37817b3549, version: 7, payload_size: 4KiB, format: raw-binary}\n"
+                  "  - notify\n"
+                  "  - server: {link: down, link_down_for: 2s, rate: 1000, latency: 1ms, clear_faults: true,\n"
+                  "             drop: {at: 100, for: 1s}, stall: {resource: manifest, at: 0, for: 5ms},\n"
+                  "             truncate: {length: 10}, corrupt: {offset: 3}, serve: {resource: payload, with: manifest}}\n"
+                  "expect: {update_result: [\"running 1\", \"installing 9\"], no_update_result: \"failed link\"}\n",
+                  &s, err, sizeof err);
+    assert_int_equal(rc, SCN_OK);
+    assert_int_equal(s.nsteps, 4);
+    const scn_publish_t *p = &s.steps[1].u.publish;
+    assert_int_equal(s.steps[1].kind, SCN_STEP_PUBLISH);
+    assert_string_equal(p->image, "app_v3");
+    assert_true(p->has_version);
+    assert_int_equal(p->version, 9);
+    assert_string_equal(p->delta_from_image, "app_v1");
+    assert_int_equal(p->block_size, 256);
+    assert_int_equal(p->mutate, DELTA_MUT_SEEK);
+    assert_string_equal(p->key, "k.pem");
+    assert_true(p->corrupt_signature);
+    assert_true(p->m.has_vendor_id && p->m.has_class_id && p->m.has_version && p->m.has_payload_size);
+    assert_int_equal(p->m.vendor_id[0], 0x06);
+    assert_int_equal(p->m.class_id[15], 0x49);
+    assert_int_equal(p->m.version, 7);
+    assert_int_equal(p->m.payload_size, 4096);
+    assert_int_equal(p->m.format, 1);
+    assert_int_equal(s.steps[2].kind, SCN_STEP_NOTIFY);
+    const scn_server_t *sv = &s.steps[3].u.server;
+    assert_int_equal(s.steps[3].kind, SCN_STEP_SERVER);
+    assert_int_equal(sv->link, 1);
+    assert_int_equal(sv->link_down_for_ns, 2000000000ull);
+    assert_true(sv->has_rate && sv->rate == 1000);
+    assert_true(sv->has_latency && sv->latency_ns == 1000000ull);
+    assert_true(sv->clear_faults);
+    assert_int_equal(sv->nfaults, 5);
+    assert_int_equal(sv->faults[0].kind, SCN_FAULT_DROP);
+    assert_string_equal(sv->faults[0].resource, "payload");     /* the default resource */
+    assert_int_equal(sv->faults[0].offset, 100);
+    assert_int_equal(sv->faults[1].kind, SCN_FAULT_STALL);
+    assert_string_equal(sv->faults[1].resource, "manifest");
+    assert_int_equal(sv->faults[1].for_ns, 5000000ull);
+    assert_int_equal(sv->faults[2].length, 10);
+    assert_int_equal(sv->faults[3].xor_mask, 0xFF);
+    assert_string_equal(sv->faults[4].with, "manifest");
+    assert_int_equal(s.expect.nupdate_results, 2);
+    assert_string_equal(s.expect.update_results[1], "installing 9");
+    assert_int_equal(s.expect.nno_update_results, 1);
+    scenario_free(&s);
+}
+
+static void test_update_steps_reject_bad_values(void **state)
+{
+    (void)state;
+    expect_schema("steps:\n  - publish: {image: app_v2, mutate: seek}\n",
+                  "2:30: 'mutate' makes a malformed delta payload: it needs 'delta_from'");
+    expect_schema("steps:\n  - publish: {image: app_v2, delta_from: app_v1, mutate: sideways}\n",
+                  "2:58: unknown delta mutation 'sideways' (expected one of: magic, header, varint, sizes, seek, "
+                  "frame, lz4, truncated)");
+    expect_schema("steps:\n  - publish: {image: app_v2, manifest: {vendor_id: acme}}\n",
+                  "2:52: 'vendor_id' must be a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx or 32 hex digits), got "
+                  "'acme'");
+    expect_schema("steps:\n  - publish: {file: x.bin}\n",
+                  "2:21: 'publish' with 'file' needs 'version' (the manifest's payload-version)");
+    expect_schema("steps:\n  - publish: {image: app_v2, block_size: 512}\n",
+                  "2:30: 'block_size' applies to a delta payload (give 'delta_from')");
+    expect_schema("steps:\n  - server: {drop: {at: 5}}\n",
+                  "2:14: missing key 'for' in 'drop'");
+    expect_schema("steps:\n  - server: {link: sideways}\n",
+                  "2:20: 'link' must be one of up, down (got 'sideways')");
+    expect_schema("steps:\n  - notify: {now: true}\n",
+                  "2:13: 'notify' takes no options (write - notify)");
+    expect_schema("expect: {eventually: {version: 2, within: 1s, within_boots: 2}}\n"
+                  "sweep: {modes: [before]}\n",
+                  "1:35: 'within' (emulated time, no power cycles) and 'within_boots' exclude each other");
 }
 
 /* ---- the README's example --------------------------------------------------------------------- */
@@ -479,7 +574,7 @@ static void test_unknown_key_names_the_key_its_mapping_and_the_expected_ones(voi
                   "2:1: unknown key 'stepz' at the top level (expected one of: name, description, tags, device, "
                   "setup, steps, expect, sweep)");
     expect_schema("steps:\n  - bot: {}\n",
-                  "2:5: unknown step 'bot' (expected one of: boot, run, power_loss, reset, corrupt, stage, repeat)");
+                  "2:5: unknown step 'bot' (expected one of: boot, run, power_loss, reset, corrupt, stage, repeat, publish, notify, server)");
 }
 
 static void test_wrong_type_says_what_was_expected_and_what_was_found(void **state)
@@ -838,6 +933,8 @@ int main(void)
         cmocka_unit_test(test_a_step_with_two_keys_explains_the_indentation),
         cmocka_unit_test(test_conflicting_and_impossible_combinations),
         cmocka_unit_test(test_values_checked_against_the_world),
+        cmocka_unit_test(test_update_steps_parse_to_their_values),
+        cmocka_unit_test(test_update_steps_reject_bad_values),
         cmocka_unit_test(test_every_prefix_of_the_example_loads_or_fails_cleanly),
         cmocka_unit_test(test_every_line_prefix_and_every_dropped_line_loads_or_fails_cleanly),
         cmocka_unit_test(test_replaced_bytes_load_or_fail_cleanly),
