@@ -432,8 +432,11 @@ int cmd_run(int argc, char **argv)
                 char **nt = realloc(rc->tags, (rc->ntags + 1) * sizeof *nt);
                 if (nt) { rc->tags = nt; rc->tags[rc->ntags++] = rpt_strdup(s->tags[t]); }
             }
+            /* adding a case per failed cut point below may move su->cases: keep rc's index */
+            size_t rc_index = (size_t)(rc - su->cases);
             for (size_t i = 0; i < v->ncuts; i++) {
                 run_cut_t *cu = &v->cuts[i];
+                rc = &su->cases[rc_index];
                 rpt_cut_t *rcut = rpt_add_cut(rc);
                 if (!rcut) break;
                 char modes[16];

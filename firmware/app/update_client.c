@@ -435,6 +435,8 @@ void update_client_poll(void)
     if (!uc.enabled || !netdev_link_up())
         return;
     bool notified = netdev_take_notified();
+    if (notified)
+        uc.blocked = false; /* a new notification: a new campaign may follow a rejected one */
     uint32_t now = app_millis();
     if (pending_len != 0) {
         if ((int32_t)(now - uc.post_at) < 0)
@@ -449,8 +451,8 @@ void update_client_poll(void)
         }
     }
     bool pending = netdev_notify_pending();
-    if (notified || !pending)
-        uc.blocked = false; /* a new notification, or the campaign ended */
+    if (!pending)
+        uc.blocked = false; /* the campaign ended */
     bool waiting = (int32_t)(uc.retry_at - now) > 0 && !notified;
     if (!pending || uc.blocked || waiting)
         return;

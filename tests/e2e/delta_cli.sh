@@ -87,7 +87,7 @@ done
 check "show block 4096" 0 "$fwemu" delta show "$tmp/b4096.pat"
 contains "show device warning" out "above the device's 1024"
 
-# app64: the 60 KiB tables differ entirely, so the default 60 % limit refuses; --max-ratio 1 does not
+# app64: the 38 KiB tables differ entirely, so the default 60 % limit refuses; --max-ratio 1 does not
 check "create app64 refused" 1 "$fwemu" delta create "$fw/app64_v1.bin" "$fw/app64_v2.bin" -o "$tmp/a64.pat"
 contains "refusal message" err "limit: under 60.0%"
 [ ! -e "$tmp/a64.pat" ] && passes=$((passes+1)) || { fails=$((fails+1)); echo "FAIL: a refused create wrote a64.pat"; }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The fully commented example of scenarios/README.md (first ```yaml block) runs and passes, so
-# the documentation stays true. It names ../build/firmware/app_v2.bin relative to scenarios/, so
+# The fully commented examples of scenarios/README.md (the format tour, first ```yaml block, and
+# the update-flow tour, third block) run and pass, so the documentation stays true. It names ../build/firmware/app_v2.bin relative to scenarios/, so
 # it needs the normal build in build/ (skipped, exit 77, without it).
 #   tests/e2e/readme_example.sh FWEMU FIRMWARE_DIR
 set -u
@@ -14,4 +14,6 @@ mkdir "$dir/scenarios"
 ln -s "$repo/build" "$dir/build"
 awk '/^```yaml/ {n++; if (n == 1) {on = 1; next}} /^```/ {on = 0} on' "$repo/scenarios/README.md" \
   >"$dir/scenarios/example.yml"
-"$fwemu" run -j2 "$dir/scenarios/example.yml"
+awk '/^```yaml/ {n++; if (n == 3) {on = 1; next}} /^```/ {on = 0} on' "$repo/scenarios/README.md" \
+  >"$dir/scenarios/update-example.yml"
+"$fwemu" run -j2 "$dir/scenarios/example.yml" "$dir/scenarios/update-example.yml"
