@@ -68,6 +68,8 @@ typedef struct pub_cache {
     bool has_version; uint64_t version;
 } pub_cache_t;
 
+#define SESS_MAX_VERSIONS 32
+
 typedef struct session {
     const scenario_t *s;
     const run_opts_t *o;
@@ -108,7 +110,8 @@ typedef struct session {
     uint32_t gen;
     srv_t *srv;                       /* the update server (docs/update-flow.md) */
     pub_cache_t *pubs; size_t npubs;
-    uint64_t versions_ran[16]; size_t nversions;
+    uint64_t versions_ran[SESS_MAX_VERSIONS]; size_t nversions;   /* full: the last slot keeps
+                                                  * the newest */
 } session_t;
 
 static void fail(session_t *ss, scn_pos_t pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -440,8 +443,11 @@ static bool check_invariant(session_t *ss, scn_pos_t pos)
     device_running_t r;
     device_running_info(ss->m, &ss->l, &r);
     ss->app_starts++;
-    if (r.header_valid && ss->nversions < 16)
+    if (r.header_valid) {
+        if (ss->nversions == SESS_MAX_VERSIONS)
+            ss->nversions--;
         ss->versions_ran[ss->nversions++] = r.version;
+    }
     if (!r.header_valid) {
         fail(ss, pos, "invariant violated: the device started the app at 0x%08x without a valid header",
              r.address);
@@ -1469,8 +1475,11 @@ static void recover(session_t *ss, run_cut_t *rc, bool full_evidence, bool power
         ss->failed = false;
         ss->why.len = 0;
         if (ss->why.p) ss->why.p[0] = 0;
+        uint32_t resets0 = total_resets(ss->m);
+        uint64_t t0 = emu_time_ns(ss->m);
+        ss->nversions = 0;                           /* the versions that run after the cut */
         drive_res_t r = drive(ss, &uv, s->sweep.pos, nr, sizeof nr);
-        rc->boots = total_resets(ss->m);
+        rc->boots = total_resets(ss->m) - resets0 + 1;   /* + the power-on after the cut */
         if (r == DRIVE_REACHED) {
             pass = check_expect(ss, e, true);
             /* every version that ran on the way must be allowed */
@@ -1485,8 +1494,8 @@ static void recover(session_t *ss, run_cut_t *rc, bool full_evidence, bool power
                 }
             }
             if (pass)
-                snprintf(rc->outcome, sizeof rc->outcome, "app v%" PRIu64 " running after %.3f s",
-                         e->eventually_version, emu_time_ns(ss->m) * 1e-9);
+                snprintf(rc->outcome, sizeof rc->outcome, "app v%" PRIu64 " running %.3f s after the cut",
+                         e->eventually_version, (emu_time_ns(ss->m) - t0) * 1e-9);
         } else if (r == DRIVE_NOT_REACHED) {
             char vs[128];
             note_versions(ss, vs, sizeof vs);
@@ -1557,13 +1566,45 @@ done:
     }
 }
 
-/* A machine snapshot with what lives beside the machine: the update server's state and the
- * host-step generation it belongs to. */
+/* What the session knows about the run beside the machine, saved and restored with every
+ * snapshot so that a cut point run from a snapshot sees exactly the recording at that point
+ * (whatever this worker ran before). */
+typedef struct sess_marks {
+    uint32_t poweron_seq, app_starts, gen;
+    bool cut_done;
+    size_t nversions;
+    uint64_t versions_ran[SESS_MAX_VERSIONS];
+    srv_state_t srv;
+} sess_marks_t;
+
+static void marks_save(const session_t *ss, sess_marks_t *mk)
+{
+    memset(mk, 0, sizeof *mk);
+    mk->poweron_seq = ss->poweron_seq;
+    mk->app_starts = ss->app_starts;
+    mk->gen = ss->gen;
+    mk->cut_done = ss->cut_done;
+    mk->nversions = ss->nversions;
+    memcpy(mk->versions_ran, ss->versions_ran, sizeof mk->versions_ran);
+    mk->srv = *srv_state_get(ss->srv);
+}
+
+static void marks_restore(session_t *ss, const sess_marks_t *mk)
+{
+    ss->poweron_seq = mk->poweron_seq;
+    ss->app_starts = mk->app_starts;
+    ss->gen = mk->gen;
+    ss->cut_done = mk->cut_done;
+    ss->nversions = mk->nversions;
+    memcpy(ss->versions_ran, mk->versions_ran, sizeof ss->versions_ran);
+    srv_state_set(ss->srv, &mk->srv);
+}
+
+/* A machine snapshot with what lives beside the machine (sess_marks_t). */
 typedef struct snapshot_slot {
     uint32_t after_seq;
-    uint32_t gen;
     emu_snapshot_t *snap;
-    srv_state_t srv;
+    sess_marks_t marks;
 } snapshot_slot_t;
 
 typedef struct worker {
@@ -1579,10 +1620,11 @@ typedef struct worker {
     bool dedupe;
     uint8_t (*hash)[32];              /* per cut (shared; each written by its owner) */
     bool *hashed;                     /* per cut: the cut was reached and hashed */
-    pthread_barrier_t *barrier;
+    pthread_barrier_t *barrier;       /* set before the gate opens; NULL: no barrier */
     bool barrier_passed;
+    struct sweep_gate *gate;          /* threads wait here until every thread exists */
     emu_snapshot_t *initial;          /* the machine before the first step */
-    srv_state_t initial_srv;
+    sess_marks_t initial_marks;
     bool full_evidence;
     int err;
     char errmsg[512];
@@ -1605,9 +1647,8 @@ static void take_snapshot(session_t *ss)
         return;
     snapshot_slot_t *slot = &w->snaps[w->nsnaps++];
     slot->after_seq = flash_log_total(emu_flash(ss->m)) - 1;
-    slot->gen = ss->gen;
     slot->snap = sn;
-    slot->srv = *srv_state_get(ss->srv);
+    marks_save(ss, &slot->marks);
 }
 
 /* Bring the session to "cut at op seq with mode": from the nearest snapshot if there is one,
@@ -1616,7 +1657,7 @@ static bool reach_cut(worker_t *w, session_t *ss, const cutpt_t *c)
 {
     snapshot_slot_t *best = NULL;
     for (size_t i = 0; i < w->nsnaps; i++)
-        if (w->snaps[i].after_seq < c->seq && w->snaps[i].gen == c->gen &&
+        if (w->snaps[i].after_seq < c->seq && w->snaps[i].marks.gen == c->gen &&
             (!best || w->snaps[i].after_seq > best->after_seq))
             best = &w->snaps[i];
     ss->failed = false;
@@ -1628,8 +1669,7 @@ static bool reach_cut(worker_t *w, session_t *ss, const cutpt_t *c)
     char nr[256];
     if (best) {
         emu_snapshot_restore(ss->m, best->snap);
-        srv_state_set(ss->srv, &best->srv);
-        ss->gen = best->gen;
+        marks_restore(ss, &best->marks);
         /* keep the op log consistent with the restored machine */
         size_t keep = 0;
         while (keep < ss->nops && ss->ops[keep].seq <= best->after_seq)
@@ -1642,13 +1682,8 @@ static bool reach_cut(worker_t *w, session_t *ss, const cutpt_t *c)
     /* no snapshot before this operation: back to the state before the first step (machine off,
      * setup flash) and run the scenario's steps again until the cut */
     emu_snapshot_restore(ss->m, w->initial);
-    srv_state_set(ss->srv, &w->initial_srv);
-    ss->gen = 0;
+    marks_restore(ss, &w->initial_marks);
     ss->nops = 0;
-    ss->poweron_seq = 0;
-    ss->app_starts = 0;
-    ss->nversions = 0;
-    ss->cut_done = false;
     run_steps_all(ss);
     return ss->cut.fired;
 }
@@ -1692,7 +1727,9 @@ static void cut_state_hash(session_t *ss, uint8_t out[32])
     }
     uint64_t sv[7] = { (uint64_t)st->nres, st->notify, st->has_campaign_version, st->campaign_version,
                        st->link_forced_down, st->link_down_until > now ? st->link_down_until - now : 0,
-                       (uint64_t)st->rate << 32 ^ st->latency_ns };
+                       st->latency_ns };
+    uint64_t rate = st->rate;
+    mbedtls_sha256_update_ret(&h, (const uint8_t *)&rate, sizeof rate);
     mbedtls_sha256_update_ret(&h, (const uint8_t *)sv, sizeof sv);
     for (int i = 0; i < st->nfaults; i++) {
         const srv_fault_t *fa = &st->faults[i];
@@ -1755,7 +1792,9 @@ static void run_one_cut(worker_t *w, session_t *ss, size_t ci)
         power_return(ss, DEFAULT_OFF_NS, false);
         emu_snapshot_t *after_on = NULL;
         if (emu_snapshot_save(ss->m, &after_on) != EMU_OK) { w->err = RUN_ERR_INTERNAL; free(rc); free(out); return; }
-        srv_state_t srv_on = *srv_state_get(ss->srv);
+        sess_marks_t *marks_on = malloc(sizeof *marks_on);
+        if (!marks_on) { emu_snapshot_free(after_on); w->err = RUN_ERR_INTERNAL; free(rc); free(out); return; }
+        marks_save(ss, marks_on);
         size_t ops_before = ss->nops;
         uint32_t seq_on = ss->poweron_seq;
         recover(ss, rc, w->full_evidence, true);
@@ -1792,7 +1831,7 @@ static void run_one_cut(worker_t *w, session_t *ss, size_t ci)
                     r2->mode2 = (scn_cut_mode_t)m2;
                     cut_id(w->s, c, true, rec[sel[i]].seq, (scn_cut_mode_t)m2, r2->id, sizeof r2->id);
                     emu_snapshot_restore(ss->m, after_on);
-                    srv_state_set(ss->srv, &srv_on);
+                    marks_restore(ss, marks_on);
                     ss->nops = ops_before;
                     ss->poweron_seq = seq_on;
                     ss->cut.armed = true;
@@ -1814,6 +1853,7 @@ static void run_one_cut(worker_t *w, session_t *ss, size_t ci)
         free(sel);
         free(rec);
         emu_snapshot_free(after_on);
+        free(marks_on);
     }
     w->res[ci] = out;
     w->nres[ci] = n;
@@ -1821,10 +1861,24 @@ static void run_one_cut(worker_t *w, session_t *ss, size_t ci)
 
 static void *worker_body(worker_t *w);
 
+/* The barrier can only count threads that exist: run_sweep starts them all behind a gate, sizes
+ * the barrier by the number that started, then opens the gate. */
+typedef struct sweep_gate {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool open;
+} sweep_gate_t;
+
 /* Every worker meets the others at the de-duplication barrier, even one that failed early. */
 static void *worker_main(void *arg)
 {
     worker_t *w = arg;
+    if (w->gate) {
+        pthread_mutex_lock(&w->gate->lock);
+        while (!w->gate->open)
+            pthread_cond_wait(&w->gate->cond, &w->gate->lock);
+        pthread_mutex_unlock(&w->gate->lock);
+    }
     worker_body(w);
     if (w->barrier && !w->barrier_passed)
         pthread_barrier_wait(w->barrier);
@@ -1856,7 +1910,7 @@ static void *worker_body(worker_t *w)
         if ((k++ % stride) == 0 && (np == 0 || plan[np - 1] < a))
             plan[np++] = a;
     }
-    w->initial_srv = *srv_state_get(ss.srv);
+    marks_save(&ss, &w->initial_marks);
     if (emu_snapshot_save(ss.m, &w->initial) != EMU_OK) {
         w->err = RUN_ERR_INTERNAL;
         free(plan);
@@ -1944,22 +1998,35 @@ static int run_sweep(session_t *base, const run_opts_t *o, int jobs, const bool 
     for (size_t i = 0; i < ncuts; i++)
         if (mine_all[i])
             mine[(k++ % (size_t)nw) * ncuts + i] = true;
-    if (nw > 1 && dedupe) {
-        barrier_ok = pthread_barrier_init(&barrier, NULL, (unsigned)nw) == 0;
-        dedupe = barrier_ok;
-    }
+    sweep_gate_t gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false };
     for (int w = 0; w < nw; w++) {
         ws[w] = (worker_t){ .s = base->s, .o = o, .cuts = cuts, .ncuts = ncuts, .mine = mine + (size_t)w * ncuts,
                             .res = res, .nres = nres, .only_id = only_id, .full_evidence = full,
                             .done = &done, .total = nmine, .lock = &lock, .dedupe = dedupe, .hash = hash,
-                            .hashed = hashed, .barrier = barrier_ok ? &barrier : NULL };
+                            .hashed = hashed, .gate = nw > 1 ? &gate : NULL };
     }
     if (nw == 1) {
         worker_main(&ws[0]);
     } else {
         bool started[64] = { false };
+        unsigned nstarted = 0;
         for (int w = 0; w < nw; w++)
-            started[w] = pthread_create(&th[w], NULL, worker_main, &ws[w]) == 0;
+            if ((started[w] = pthread_create(&th[w], NULL, worker_main, &ws[w]) == 0))
+                nstarted++;
+        if (dedupe && nstarted > 1)
+            barrier_ok = pthread_barrier_init(&barrier, NULL, nstarted) == 0;
+        pthread_mutex_lock(&gate.lock);
+        for (int w = 0; w < nw; w++) {
+            ws[w].barrier = barrier_ok ? &barrier : NULL;
+            if (!barrier_ok)
+                ws[w].dedupe = false;          /* a lone thread needs no barrier; none: no dedupe */
+        }
+        if (nstarted == 1)
+            for (int w = 0; w < nw; w++)
+                ws[w].dedupe = dedupe;
+        gate.open = true;
+        pthread_cond_broadcast(&gate.cond);
+        pthread_mutex_unlock(&gate.lock);
         for (int w = 0; w < nw; w++) {
             if (started[w])
                 pthread_join(th[w], NULL);

@@ -1,6 +1,7 @@
 /* The update server (server.h). */
 #include "server.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,11 +149,15 @@ static void be_post(void *ctx, uint64_t now, const char *uri, const uint8_t *msg
     memcpy(st->results[slot], text, n + 1);
     st->result_time[slot] = now;
     st->nresults++;
-    uint64_t v;
-    if (!strncmp(text, "rejected ", 9))
+    if (!strncmp(text, "rejected ", 9)) {
         st->notify = false;
-    else if (st->has_campaign_version && sscanf(text, "running %" SCNu64, &v) == 1 && v == st->campaign_version)
-        st->notify = false;
+    } else if (st->has_campaign_version && !strncmp(text, "running ", 8) && text[8] >= '0' && text[8] <= '9') {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(text + 8, &end, 10);   /* the whole rest, decimal */
+        if (!errno && !*end && v == st->campaign_version)
+            st->notify = false;
+    }
     r->result = EMU_NET_OK;
 }
 

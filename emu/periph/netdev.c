@@ -132,6 +132,7 @@ static void start(netdev_t *d, uint32_t cmd)
     s->cmd = cmd;
     s->nreq++;
     s->latched &= ~ST_DONE;
+    update_irq(d);
     char uri[NET_MAX_URI + 1];
     memset(uri, 0, sizeof uri);
     bool uri_ok = false;

@@ -205,20 +205,18 @@ delta_err_t delta_patch_push(delta_patch_t *d, const uint8_t *data, size_t len)
                 return set_error(d, (delta_err_t)r);
             if (r == 0)
                 break;
+            /* sizes are checked once the whole control is read (control_done), as the host
+             * codec does: a huge diff_len followed by a cut varint is delta-varint on both */
             if (d->state == ST_CTRL_DIFF) {
-                if (d->var > UINT32_MAX)
-                    return set_error(d, DELTA_ERR_SIZES); /* beyond any new size */
-                d->diff_left = (uint32_t)d->var;
+                d->ctl_diff = d->var;
                 d->state = ST_CTRL_EXTRA;
             } else if (d->state == ST_CTRL_EXTRA) {
-                if (d->var > UINT32_MAX)
-                    return set_error(d, DELTA_ERR_SIZES);
-                d->extra_left = (uint32_t)d->var;
+                d->ctl_extra = d->var;
                 d->state = ST_CTRL_SEEK;
             } else {
                 uint64_t mag = d->var >> 1;
                 d->seek = (d->var & 1u) ? -(int64_t)mag : (int64_t)mag;
-                if (control_done(d, d->diff_left, d->extra_left) != DELTA_OK)
+                if (control_done(d, d->ctl_diff, d->ctl_extra) != DELTA_OK)
                     return (delta_err_t)d->err;
             }
             break;

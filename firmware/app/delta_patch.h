@@ -94,6 +94,7 @@ typedef struct delta_patch {
     uint32_t out;               /* bytes written so far */
     int64_t oldpos;
     uint32_t diff_left, extra_left;
+    uint64_t ctl_diff, ctl_extra;        /* the control being read (checked when complete) */
     int64_t seek;
     uint32_t comp_len, comp_have, frame_len;
     uint8_t comp[DELTA_COMP_MAX];
