@@ -1623,6 +1623,8 @@ typedef struct worker {
     pthread_barrier_t *barrier;       /* set before the gate opens; NULL: no barrier */
     bool barrier_passed;
     struct sweep_gate *gate;          /* threads wait here until every thread exists */
+    const bool *mine_all;             /* this shard's cuts (phase 2 with dedupe: any worker) */
+    size_t *next_cut;                 /* phase 2 with dedupe: the next cut to take (under lock) */
     emu_snapshot_t *initial;          /* the machine before the first step */
     sess_marks_t initial_marks;
     bool full_evidence;
@@ -1938,9 +1940,22 @@ static void *worker_body(worker_t *w)
             pthread_barrier_wait(w->barrier);
         w->barrier_passed = true;
     }
-    for (size_t i = 0; i < w->ncuts; i++) {
-        if (!w->mine[i])
+    for (size_t step = 0; step < w->ncuts; step++) {
+        size_t i = step;
+        if (w->dedupe) {
+            /* phase 2 shares the work out as it comes: the distinct states are not spread
+             * evenly over the phase-1 shares (a "before N+1" is often an "after N" of another
+             * worker). Any worker can run any cut: results do not depend on who runs it. */
+            pthread_mutex_lock(w->lock);
+            i = (*w->next_cut)++;
+            pthread_mutex_unlock(w->lock);
+            if (i >= w->ncuts)
+                break;
+            if (!w->mine_all[i])
+                continue;
+        } else if (!w->mine[i]) {
             continue;
+        }
         if (representative(w, i) != i) {     /* the same state as an earlier cut: filled in later */
             pthread_mutex_lock(w->lock);
             size_t d = ++*w->done;
@@ -1999,11 +2014,13 @@ static int run_sweep(session_t *base, const run_opts_t *o, int jobs, const bool 
         if (mine_all[i])
             mine[(k++ % (size_t)nw) * ncuts + i] = true;
     sweep_gate_t gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false };
+    size_t next_cut = 0;
     for (int w = 0; w < nw; w++) {
         ws[w] = (worker_t){ .s = base->s, .o = o, .cuts = cuts, .ncuts = ncuts, .mine = mine + (size_t)w * ncuts,
                             .res = res, .nres = nres, .only_id = only_id, .full_evidence = full,
                             .done = &done, .total = nmine, .lock = &lock, .dedupe = dedupe, .hash = hash,
-                            .hashed = hashed, .gate = nw > 1 ? &gate : NULL };
+                            .hashed = hashed, .gate = nw > 1 ? &gate : NULL, .mine_all = mine_all,
+                            .next_cut = &next_cut };
     }
     if (nw == 1) {
         worker_main(&ws[0]);
