@@ -4,20 +4,7 @@
 set -u
 fwemu=$1
 fw=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0; passes=0
-check() {  # check NAME EXPECTED_CODE CMD...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [ "$got" = "$want" ]; then passes=$((passes+1)); else
-    fails=$((fails+1)); echo "FAIL $name: exit $got, expected $want"; sed 's/^/  /' "$tmp/out" "$tmp/err" | head -20; fi
-}
-contains() {  # contains NAME FILE TEXT
-  if grep -qF -- "$3" "$tmp/$2"; then passes=$((passes+1)); else
-    fails=$((fails+1)); echo "FAIL $1: '$3' not in $2"; sed 's/^/  /' "$tmp/$2" | head -20; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/checks.sh"
 
 check "no verb" 2 "$fwemu"
 check "unknown verb" 2 "$fwemu" frobnicate

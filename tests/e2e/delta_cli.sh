@@ -5,24 +5,7 @@
 set -u
 fwemu=$1
 fw=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0; passes=0
-check() {  # check NAME EXPECTED_CODE CMD...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [ "$got" = "$want" ]; then passes=$((passes+1)); else
-    fails=$((fails+1)); echo "FAIL $name: exit $got, expected $want"; sed 's/^/  /' "$tmp/out" "$tmp/err" | head -20; fi
-}
-contains() {  # contains NAME FILE TEXT
-  if grep -qF -- "$3" "$tmp/$2"; then passes=$((passes+1)); else
-    fails=$((fails+1)); echo "FAIL $1: '$3' not in $2"; sed 's/^/  /' "$tmp/$2" | head -20; fi
-}
-same() {  # same NAME FILE1 FILE2
-  if cmp -s "$2" "$3"; then passes=$((passes+1)); else
-    fails=$((fails+1)); echo "FAIL $1: $2 and $3 differ"; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/checks.sh"
 
 for f in app_v1.bin app_v2.bin app64_v1.bin app64_v2.bin; do
   if [ ! -f "$fw/$f" ]; then echo "SKIP: $fw/$f missing"; exit 77; fi

@@ -5,24 +5,7 @@
 set -u
 fwemu=$1
 fw=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0; passes=0
-check() {  # check NAME EXPECTED_CODE CMD...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [ "$got" = "$want" ]; then passes=$((passes+1)); else
-    fails=$((fails+1)); echo "FAIL $name: exit $got, expected $want"; sed 's/^/  /' "$tmp/out" "$tmp/err" | head -20; fi
-}
-contains() {  # contains NAME FILE TEXT
-  if grep -qF -- "$3" "$tmp/$2"; then passes=$((passes+1)); else
-    fails=$((fails+1)); echo "FAIL $1: '$3' not in $2"; sed 's/^/  /' "$tmp/$2" | head -20; fi
-}
-same() {  # same NAME FILE1 FILE2
-  if cmp -s "$2" "$3"; then passes=$((passes+1)); else
-    fails=$((fails+1)); echo "FAIL $1: $2 and $3 differ"; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/checks.sh"
 hex2bin() { printf "$(printf '%s' "$1" | tr -d ' \n' | sed 's/../\\x&/g')"; }
 
 dev_pub=047336597069f58c577d9ac860a7249a4b206ab8230247b8e8c551708c94180087b14a8b0c57e8818c2ff3330663160d93ef39d64029744a8f2917b43c88544b2b
