@@ -933,7 +933,7 @@ static int read_scn_file(session_t *ss, const char *name, uint8_t **out, size_t 
 /* Build the manifest and payload a publish step describes (docs/update-flow.md section 3). */
 static int build_publish(session_t *ss, const scn_publish_t *p, pub_cache_t *pc, char *err, size_t errlen)
 {
-    uint8_t *img = NULL, *old = NULL, *key_buf = NULL;
+    uint8_t *img = NULL, *old = NULL;
     size_t imglen = 0, oldlen = 0;
     uint64_t bver = 0, oldver = 0;
     int rc = -1;
@@ -979,21 +979,19 @@ static int build_publish(session_t *ss, const scn_publish_t *p, pub_cache_t *pc,
     }
     manifest_t m;
     mf_init(&m);
-    snprintf(m.version, sizeof m.version, "%" PRIu64, pc->version);
-    image_sha256(pc->payload, pc->payload_len, m.payload_digest);
-    m.payload_digest_len = 32;
-    m.payload_size = pc->payload_len;
+    /* version, payload digest and size; the delta metadata comes from the images we hold (a
+     * mutated patch does not rebuild NEW, so it cannot be derived by applying the patch) */
+    if (mf_describe_payload(&m, pc->version, pc->payload, pc->payload_len, NULL, 0, err, errlen) != MF_OK)
+        goto out;
     if (delta) {
         m.format = MF_FORMAT_DELTA;
         m.has_metadata = true;
-        m.installed_size = img ? imglen : 0;
+        m.installed_size = imglen;
         image_sha256(img, imglen, m.installed_digest);
         m.installed_digest_len = 32;
         m.has_precursor = true;
         image_sha256(old, oldlen, m.precursor_digest);
         m.precursor_digest_len = 32;
-    } else {
-        m.format = MF_FORMAT_RAW;
     }
     if (p->m.has_vendor_id) { memcpy(m.vendor_id, p->m.vendor_id, 16); m.vendor_id_len = 16; }
     if (p->m.has_class_id) { memcpy(m.class_id, p->m.class_id, 16); m.class_id_len = 16; }
@@ -1037,7 +1035,6 @@ static int build_publish(session_t *ss, const scn_publish_t *p, pub_cache_t *pc,
     rc = 0;
 out:
     mf_key_free(key);
-    free(key_buf);
     free(img);
     free(old);
     return rc;
@@ -1080,6 +1077,10 @@ static int publish_step(session_t *ss, const scn_step_t *st)
     srv_state_set(ss->srv, &sst);
     return 0;
 }
+
+_Static_assert((int)SCN_FAULT_DROP == (int)SRV_FAULT_DROP && (int)SCN_FAULT_STALL == (int)SRV_FAULT_STALL &&
+               (int)SCN_FAULT_TRUNCATE == (int)SRV_FAULT_TRUNCATE && (int)SCN_FAULT_CORRUPT == (int)SRV_FAULT_CORRUPT &&
+               (int)SCN_FAULT_SERVE == (int)SRV_FAULT_SERVE, "scenario and server fault kinds in the same order");
 
 static void server_step(session_t *ss, const scn_step_t *st)
 {

@@ -57,19 +57,24 @@ static uint64_t xfer_ns(const srv_state_t *st, uint64_t bytes)
     return st->rate ? bytes * 1000000000ull / st->rate : 0;
 }
 
+/* Every reply: nothing yet, one latency from now; false (LINK_DOWN) when the link is down. */
+static bool reply_begin(const srv_t *s, uint64_t now, emu_net_reply_t *r)
+{
+    r->len = 0;
+    r->total = 0;
+    r->done_ns = now + s->st.latency_ns;
+    r->result = srv_link_up(s, now) ? EMU_NET_OK : EMU_NET_LINK_DOWN;
+    return r->result == EMU_NET_OK;
+}
+
 static void be_get(void *ctx, uint64_t now, const char *uri, uint32_t offset, uint8_t *buf, uint32_t max,
                    emu_net_reply_t *r)
 {
     srv_t *s = ctx;
     srv_state_t *st = &s->st;
     st->gets++;
-    r->len = 0;
-    r->total = 0;
-    r->done_ns = now + st->latency_ns;
-    if (!srv_link_up(s, now)) {
-        r->result = EMU_NET_LINK_DOWN;
+    if (!reply_begin(s, now, r))
         return;
-    }
     const char *src = uri;
     for (int i = 0; i < st->nfaults; i++)
         if (st->faults[i].kind == SRV_FAULT_SERVE && !strcmp(st->faults[i].resource, uri))
@@ -129,13 +134,8 @@ static void be_post(void *ctx, uint64_t now, const char *uri, const uint8_t *msg
     srv_t *s = ctx;
     srv_state_t *st = &s->st;
     st->posts++;
-    r->len = 0;
-    r->total = 0;
-    r->done_ns = now + st->latency_ns;
-    if (!srv_link_up(s, now)) {
-        r->result = EMU_NET_LINK_DOWN;
+    if (!reply_begin(s, now, r))
         return;
-    }
     if (strcmp(uri, "result")) {
         r->result = EMU_NET_NOT_FOUND;
         return;
