@@ -541,8 +541,13 @@ void flash_snapshot_load(flash_t *f, const void *buf)
     const uint8_t *mem = p + sizeof(h);
     /* Report only the range that really changed (the machine invalidates translated code there). */
     uint32_t lo = 0, hi = f->size;
+    enum { STEP = 256 }; /* memcmp a block at a time, then bytes inside the differing block */
+    while (hi - lo >= STEP && memcmp(f->mem + lo, mem + lo, STEP) == 0)
+        lo += STEP;
     while (lo < hi && f->mem[lo] == mem[lo])
         lo++;
+    while (hi - lo >= STEP && memcmp(f->mem + hi - STEP, mem + hi - STEP, STEP) == 0)
+        hi -= STEP;
     while (hi > lo && f->mem[hi - 1] == mem[hi - 1])
         hi--;
     memcpy(f->mem, mem, f->size);

@@ -23,6 +23,7 @@ PKGS=(
   zlib1g-dev              # CRC-32 on the host (zlib's is the header's CRC)
   liblz4-dev              # delta payload frames
   libdivsufsort-dev       # delta suffix sorting
+  libxxhash-dev           # fast state fingerprints (sweep de-duplication)
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi   # firmware cross build
   dpkg-dev                # apt-get source unpacking (dpkg-source)
   xz-utils ca-certificates

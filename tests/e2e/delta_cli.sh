@@ -70,9 +70,16 @@ done
 check "show block 4096" 0 "$fwemu" delta show "$tmp/b4096.pat"
 contains "show device warning" out "above the device's 1024"
 
-# app64: the 38 KiB tables differ entirely, so the default 60 % limit refuses; --max-ratio 1 does not
-check "create app64 refused" 1 "$fwemu" delta create "$fw/app64_v1.bin" "$fw/app64_v2.bin" -o "$tmp/a64.pat"
-contains "refusal message" err "limit: under 60.0%"
+# the default limit (60 %): an incompressible NEW (gzip output, deterministic) is refused
+gzip -c -n -9 "$fw/app64_v2.bin" | head -c 16384 > "$tmp/noise.bin"
+check "create noise refused" 1 "$fwemu" delta create "$fw/app_v1.bin" "$tmp/noise.bin" -o "$tmp/noise.pat"
+contains "default refusal message" err "limit: under 60.0%"
+[ ! -e "$tmp/noise.pat" ] && passes=$((passes+1)) || { fails=$((fails+1)); echo "FAIL: a refused create wrote noise.pat"; }
+
+# app64: the 33 KiB tables differ entirely (the patch is ~54 % of the image), so a 50 % limit
+# refuses; --max-ratio 1 does not
+check "create app64 refused" 1 "$fwemu" delta create "$fw/app64_v1.bin" "$fw/app64_v2.bin" -o "$tmp/a64.pat" --max-ratio 0.5
+contains "refusal message" err "limit: under 50.0%"
 [ ! -e "$tmp/a64.pat" ] && passes=$((passes+1)) || { fails=$((fails+1)); echo "FAIL: a refused create wrote a64.pat"; }
 check "create app64 no limit" 0 "$fwemu" delta create "$fw/app64_v1.bin" "$fw/app64_v2.bin" -o "$tmp/a64.pat" --max-ratio 1
 check "apply app64" 0 "$fwemu" delta apply "$fw/app64_v1.bin" "$tmp/a64.pat" -o "$tmp/a64.bin"

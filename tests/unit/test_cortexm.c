@@ -58,6 +58,7 @@ static void pendsv_systick_tail_chaining(void **s) { expect_pass("pendsv_systick
 static void nvic_priorities_and_masks(void **s) { expect_pass("nvic_priority", 1); }
 static void faults_escalate_to_hardfault(void **s) { expect_pass("hardfault", 12); }
 static void fp_extended_frames(void **s) { expect_pass("fpu_frame", 16); }
+static void sha256_assembly_matches_fips(void **s) { expect_pass("sha256_m4", 0); }
 
 static void fault_in_hardfault_locks_up_and_resets(void **s)
 {
@@ -79,6 +80,7 @@ int main(void)
         cmocka_unit_test(nvic_priorities_and_masks),
         cmocka_unit_test(faults_escalate_to_hardfault),
         cmocka_unit_test(fp_extended_frames),
+        cmocka_unit_test(sha256_assembly_matches_fips),
         cmocka_unit_test(fault_in_hardfault_locks_up_and_resets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
