@@ -169,6 +169,16 @@ void emu_net_notify(emu_machine_t *m);
 /* The backend's link state changed: a request in flight over a link now down ends (LINK_DOWN). */
 void emu_net_link_changed(emu_machine_t *m);
 
+/* Fingerprint: feeds `feed` with everything that decides how the machine goes on from now:
+ * CPU registers, every RAM, the flash contents, the core (NVIC/SCB/SysTick) and peripheral
+ * states with their times taken relative to now (periph_ops.fingerprint), the console, the
+ * counters expectations read (resets by kind, faults, lockups, app marker) and the phase of the
+ * instruction-count time base. Left out: absolute time and instruction count, flash wear and
+ * statistics, the event log, peripheral statistics. Two machines fed alike run alike from now
+ * on, shifted in time (the sweep runner shares recoveries on it). Deterministic; no allocation. */
+typedef void (*emu_feed_fn)(void *ctx, const void *data, size_t len);
+void emu_fingerprint(emu_machine_t *m, emu_feed_fn feed, void *ctx);
+
 /* Snapshots: whole machine (CPU, RAM, flash, peripherals, NVIC/SCS, time, counters). */
 typedef struct emu_snapshot emu_snapshot_t;
 int emu_snapshot_save(emu_machine_t *m, emu_snapshot_t **out);

@@ -71,9 +71,20 @@ void emu_config_defaults(emu_config_t *cfg)
 
 /* ---- time ---------------------------------------------------------------------------------- */
 
+/* Execution time at instruction count `insns` (>= the base). */
 static uint64_t insns_to_ns(const emu_machine_t *m, uint64_t insns)
 {
-    return (uint64_t)(((unsigned __int128)insns * 1000000000u) / m->cfg.core_hz);
+    return m->d.exec_base_ns +
+           (uint64_t)(((unsigned __int128)(insns - m->d.insn_base) * 1000000000u) / m->cfg.core_hz);
+}
+
+/* The instruction count at which execution time reaches exec_ns (rounded up). */
+static uint64_t ns_to_insns(const emu_machine_t *m, uint64_t exec_ns)
+{
+    if (exec_ns <= m->d.exec_base_ns)
+        return m->d.insn_base;
+    return m->d.insn_base + (uint64_t)(((unsigned __int128)(exec_ns - m->d.exec_base_ns) * m->cfg.core_hz +
+                                        999999999u) / 1000000000u);
 }
 
 uint64_t emu_time_ns(const emu_machine_t *m)
@@ -93,8 +104,7 @@ static void update_check(emu_machine_t *m)
         if (m->next_deadline_ns <= now) {
             di = m->d.insns;
         } else {
-            uint64_t dt = m->next_deadline_ns - m->d.stall_ns;   /* exec-time target */
-            di = (uint64_t)(((unsigned __int128)dt * m->cfg.core_hz + 999999999u) / 1000000000u);
+            di = ns_to_insns(m, m->next_deadline_ns - m->d.stall_ns);   /* exec-time target */
         }
         if (di < at)
             at = di;
@@ -103,8 +113,7 @@ static void update_check(emu_machine_t *m)
         uint64_t now = emu_time_ns(m);
         uint64_t di = m->d.insns;
         if (m->stop->time_ns > now) {
-            uint64_t dt = m->stop->time_ns - m->d.stall_ns;
-            di = (uint64_t)(((unsigned __int128)dt * m->cfg.core_hz + 999999999u) / 1000000000u);
+            di = ns_to_insns(m, m->stop->time_ns - m->d.stall_ns);
         }
         if (di < at)
             at = di;
@@ -1190,6 +1199,8 @@ static void do_reset(emu_machine_t *m, emu_reset_kind_t kind)
     m->bus_fault_pending = false;
     m->d.resets[kind]++;
     if (kind == EMU_RESET_POWER_ON) {
+        m->d.exec_base_ns = insns_to_ns(m, m->d.insns);   /* see emu_dyn_t: time stays continuous */
+        m->d.insn_base = m->d.insns;
         if (m->cfg.ram_fill != EMU_RAM_RETAIN) {
             uint64_t x = m->cfg.seed ^ (0xA5A5ull * m->d.resets[kind]);
             for (int i = 0; i < m->nram; i++) {
@@ -1497,6 +1508,89 @@ void emu_snapshot_free(emu_snapshot_t *s)
     free(s->ev);
     free(s->console);
     free(s);
+}
+
+/* ---- fingerprint --------------------------------------------------------------------------- */
+
+static uint64_t gcd_u64(uint64_t a, uint64_t b)
+{
+    while (b) {
+        uint64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+void emu_fingerprint(emu_machine_t *m, emu_feed_fn feed, void *ctx)
+{
+    uint64_t now = emu_time_ns(m);
+    /* CPU: the architectural registers (R0-R12, SP banks, LR, PC, xPSR, special registers,
+     * the FP registers and FPSCR). */
+    static const int regs[] = {
+        UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3, UC_ARM_REG_R4, UC_ARM_REG_R5,
+        UC_ARM_REG_R6, UC_ARM_REG_R7, UC_ARM_REG_R8, UC_ARM_REG_R9, UC_ARM_REG_R10, UC_ARM_REG_R11,
+        UC_ARM_REG_R12, UC_ARM_REG_SP, UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_XPSR,
+        UC_ARM_REG_MSP, UC_ARM_REG_PSP, UC_ARM_REG_CONTROL, UC_ARM_REG_PRIMASK, UC_ARM_REG_BASEPRI,
+        UC_ARM_REG_FAULTMASK, UC_ARM_REG_FPSCR,
+        UC_ARM_REG_S0, UC_ARM_REG_S1, UC_ARM_REG_S2, UC_ARM_REG_S3, UC_ARM_REG_S4, UC_ARM_REG_S5,
+        UC_ARM_REG_S6, UC_ARM_REG_S7, UC_ARM_REG_S8, UC_ARM_REG_S9, UC_ARM_REG_S10, UC_ARM_REG_S11,
+        UC_ARM_REG_S12, UC_ARM_REG_S13, UC_ARM_REG_S14, UC_ARM_REG_S15, UC_ARM_REG_S16,
+        UC_ARM_REG_S17, UC_ARM_REG_S18, UC_ARM_REG_S19, UC_ARM_REG_S20, UC_ARM_REG_S21,
+        UC_ARM_REG_S22, UC_ARM_REG_S23, UC_ARM_REG_S24, UC_ARM_REG_S25, UC_ARM_REG_S26,
+        UC_ARM_REG_S27, UC_ARM_REG_S28, UC_ARM_REG_S29, UC_ARM_REG_S30, UC_ARM_REG_S31,
+    };
+    enum { NREGS = sizeof regs / sizeof regs[0] };
+    uint32_t val[NREGS];
+    for (size_t i = 0; i < NREGS; i++) {
+        val[i] = 0;
+        uc_reg_read(m->uc, regs[i], &val[i]);
+    }
+    feed(ctx, val, sizeof val);
+    for (int i = 0; i < m->nram; i++)
+        feed(ctx, m->ram[i].mem, m->ram[i].size);
+    feed(ctx, flash_mem(m->flash), flash_size(m->flash));
+    flash_stats_t fs;
+    flash_stats(m->flash, &fs);
+    feed(ctx, &fs.defects, sizeof fs.defects);          /* expectations read it (no_reprogram) */
+    /* core: SysTick's reload time relative to now */
+    cm_state_t cs = m->cm.s;
+    cs.syst_base_ns = (cs.syst_csr & 1u) && cs.syst_rvr ? now - cs.syst_base_ns : 0;   /* read only while running */
+    feed(ctx, &cs, sizeof cs);
+    for (int i = 0; i < m->nperiph; i++) {
+        periph_t *p = m->periph[i];
+        if (p->ops->fingerprint)
+            p->ops->fingerprint(p, now, feed, ctx);
+        else if (p->ops->state_size)
+            feed(ctx, p->ops->state(p), p->ops->state_size);
+    }
+    /* time base: execution time is floor((insns - insn_base) * 1e9 / hz) + a base, so how the
+     * next instructions map to time depends on that difference modulo hz / gcd(hz, 1e9) */
+    uint64_t hz = m->cfg.core_hz ? m->cfg.core_hz : 1;
+    uint64_t phase = (m->d.insns - m->d.insn_base) % (hz / gcd_u64(hz, 1000000000u));
+    struct {
+        uint64_t phase, faults, lockups, console_total;
+        uint32_t resets[EMU_RESET_KIND_COUNT];
+        uint32_t marker;
+        uint64_t con_match;
+        uint8_t powered, app_running, vtor_in_app, reset_pending, power_cut, bus_fault_pending;
+    } dyn;
+    memset(&dyn, 0, sizeof dyn);
+    dyn.phase = phase;
+    dyn.faults = m->d.faults;
+    dyn.lockups = m->d.lockups;
+    dyn.console_total = m->d.console_total;
+    memcpy(dyn.resets, m->d.resets, sizeof dyn.resets);
+    dyn.marker = m->d.marker;
+    dyn.con_match = m->d.con_match;
+    dyn.powered = m->d.powered;
+    dyn.app_running = m->d.app_running;
+    dyn.vtor_in_app = m->d.vtor_in_app;
+    dyn.reset_pending = m->reset_pending;
+    dyn.power_cut = m->power_cut;
+    dyn.bus_fault_pending = m->bus_fault_pending;
+    feed(ctx, &dyn, sizeof dyn);
+    feed(ctx, m->console, m->d.console_len);
 }
 
 int emu_snapshot_save(emu_machine_t *m, emu_snapshot_t **out)

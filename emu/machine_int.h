@@ -35,6 +35,10 @@ typedef struct emu_loadseg {          /* ELF RAM segments, reloaded at each powe
 typedef struct emu_dyn {
     uint64_t insns;                   /* instructions executed (time base) */
     uint64_t stall_ns;                /* emulated time not spent executing (flash busy, sleep) */
+    /* Execution time is exec_base_ns + (insns - insn_base) * 1e9 / core_hz, rounded down; the
+     * base moves to "now" at every power-on, so that the rounding from then on depends only on
+     * what ran since power-on (two power-ons run alike whatever ran before: emu_fingerprint). */
+    uint64_t insn_base, exec_base_ns;
     uint32_t resets[EMU_RESET_KIND_COUNT];
     bool powered;
     bool app_running;

@@ -62,6 +62,11 @@ typedef struct periph_ops {
     void (*destroy)(periph_t *p);                      /* frees p */
     size_t state_size;
     void *(*state)(periph_t *p);                       /* pointer to the plain state to copy */
+    /* What decides the peripheral's behaviour from now on (emu_fingerprint), times relative to
+     * now_ns, statistics left out. NULL: the plain state as it is (right whenever the state
+     * holds no absolute time: a state that does only never matches another machine's). */
+    void (*fingerprint)(periph_t *p, uint64_t now_ns, void (*feed)(void *ctx, const void *d, size_t n),
+                        void *ctx);
 } periph_ops_t;
 
 struct periph {

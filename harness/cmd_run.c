@@ -36,7 +36,9 @@ static const char run_usage[] =
     "update server the app talks to (publish a signed manifest + full or delta payload, notify,\n"
     "server faults: link drops, stalls, truncation, corruption). A sweep cuts power at every\n"
     "selected flash operation and checks the recovery; cut points whose state after the cut is\n"
-    "identical to an earlier one's share its recovery (marked 'state of ...').\n"
+    "identical to an earlier one's share its recovery (marked 'state of ...'), and a recovery\n"
+    "that reaches the exact state (time aside) of a finished passing one at an erase ends there\n"
+    "with its verdict (reports are the same as with every recovery run in full).\n"
     "\n"
     "  -j, --jobs N         run on N threads (results are identical to -j 1); default 1\n"
     "      --filter GLOB    only scenarios whose name matches GLOB (fnmatch)\n"
@@ -45,6 +47,7 @@ static const char run_usage[] =
     "      --shard I/N      run only shard I of N (0-based); also GTEST_SHARD_INDEX and\n"
     "                       GTEST_TOTAL_SHARDS; scenarios and sweep cut points are split\n"
     "      --replay ID      run one sweep cut point alone (ID as printed: NAME@12t) with full logs\n"
+    "      --no-share       run every cut point's recovery in full (no sharing; slower)\n"
     "      --bootloader B   run every scenario with this bootloader instead of its own:\n"
     "                       bundled, bundled:<variant> (the deliberately broken ones) or a file\n"
     "      --junit FILE     write a JUnit XML report\n"
@@ -200,13 +203,13 @@ int cmd_run(int argc, char **argv)
         { "junit", required_argument, 0, 'J' },  { "json", required_argument, 0, 'O' },
         { "html", required_argument, 0, 'H' },   { "verbose", no_argument, 0, 'v' },
         { "color", required_argument, 0, 'c' },  { "help", no_argument, 0, 'h' },
-        { "bootloader", required_argument, 0, 'B' },
+        { "bootloader", required_argument, 0, 'B' }, { "no-share", no_argument, 0, 'N' },
         { 0, 0, 0, 0 },
     };
     int jobs = 1;
     const char *bootloader = NULL;
     const char *filter = NULL, *replay = NULL, *junit = NULL, *json = NULL, *html = NULL, *color = "auto";
-    bool list = false, verbose = false, has_seed = false, has_shard = false;
+    bool list = false, verbose = false, has_seed = false, has_shard = false, no_share = false;
     uint64_t seed = 0;
     unsigned shard_i = 0, shard_n = 1;
     optind = 0;
@@ -240,6 +243,7 @@ int cmd_run(int argc, char **argv)
         case 'H': html = optarg; break;
         case 'v': verbose = true; break;
         case 'B': bootloader = optarg; break;
+        case 'N': no_share = true; break;
         case 'c':
             if (strcmp(optarg, "auto") && strcmp(optarg, "always") && strcmp(optarg, "never"))
                 return usage_err("--color: '%s' is not one of auto, always, never", optarg);
@@ -346,7 +350,7 @@ int cmd_run(int argc, char **argv)
         goto done;
     }
     run_opts_t ro = { .has_seed = has_seed, .seed = seed, .verbose = verbose || replay, .program = "fwemu",
-                    .bootloader = bootloader };
+                    .bootloader = bootloader, .no_share = no_share };
     job_t *jl = calloc(nsel ? nsel : 1, sizeof *jl);
     if (!jl) { free(sel); code = FWEMU_EXIT_INTERNAL; goto done; }
     run_opts_t *ros = calloc(nsel ? nsel : 1, sizeof *ros);

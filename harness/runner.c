@@ -116,6 +116,7 @@ typedef struct session {
     pub_cache_t *pubs; size_t npubs;
     uint64_t versions_ran[SESS_MAX_VERSIONS]; size_t nversions;   /* full: the last slot keeps
                                                   * the newest */
+    struct conv_run *conv;            /* recovery sharing (see "recovery sharing"), NULL: off */
 } session_t;
 
 static void fail(session_t *ss, scn_pos_t pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -160,6 +161,8 @@ static bool op_matches(const session_t *ss, const scn_flash_sel_t *sel, flash_op
     return true;
 }
 
+static void conv_checkpoint_due(session_t *ss);
+
 static flash_hook_action_t session_hook(void *ctx, flash_hook_phase_t phase, const flash_op_t *op)
 {
     session_t *ss = ctx;
@@ -203,6 +206,8 @@ static flash_hook_action_t session_hook(void *ctx, flash_hook_phase_t phase, con
         ss->hk.fired = true;
         emu_request_stop(ss->m, EMU_STOP_FLASH_OP);
     }
+    if (ss->conv && op->kind != FLASH_OP_PROGRAM)
+        conv_checkpoint_due(ss);      /* an erase: where recoveries converge */
     if (ss->snap_after && ss->snap_next < ss->nsnap_after && op->seq == ss->snap_after[ss->snap_next])
         emu_request_stop(ss->m, EMU_STOP_FLASH_OP);
     return FLASH_HOOK_PROCEED;
@@ -473,7 +478,45 @@ static uint64_t running_version(session_t *ss, bool *valid)
     return r.version;
 }
 
-typedef enum drive_res { DRIVE_REACHED = 0, DRIVE_NOT_REACHED, DRIVE_CUT, DRIVE_FAILED, DRIVE_ERROR } drive_res_t;
+typedef enum drive_res {
+    DRIVE_REACHED = 0, DRIVE_NOT_REACHED, DRIVE_CUT, DRIVE_FAILED, DRIVE_ERROR,
+    DRIVE_SHARED                      /* recovery sharing: the rest is a finished recovery's */
+} drive_res_t;
+
+typedef struct drive_ctx {            /* what drive() keeps across its runs, for conv_check */
+    const scn_until_t *u;
+    uint64_t t0, deadline, time_target, con0;
+    uint32_t resets0;
+} drive_ctx_t;
+typedef struct conv_entry {
+    uint8_t key[CUT_HASH_SIZE];
+    bool used;
+    uint32_t boots;
+    char outcome[96];
+} conv_entry_t;
+
+typedef struct conv_table {           /* shared by a sweep's workers, under the worker lock */
+    conv_entry_t *e;
+    size_t cap, n;
+    uint64_t checkpoints, shared;     /* statistics (bench, -v) */
+} conv_table_t;
+
+typedef struct conv_run {             /* one worker's current recovery */
+    conv_table_t *table;
+    pthread_mutex_t *lock;
+    bool due;                         /* an erase just completed: check at the stop */
+    bool hit;
+    uint32_t hit_boots;
+    char hit_outcome[96];
+    uint8_t (*keys)[CUT_HASH_SIZE];   /* this recovery's checkpoints so far */
+    size_t nkeys, capkeys;
+    /* the recovery's own counters (recover()) */
+    uint32_t mode, boot, resets0;
+    uint64_t t0;
+} conv_run_t;
+
+static bool conv_check(session_t *ss, const drive_ctx_t *dc);
+static void conv_publish(conv_run_t *cv, const struct run_cut *rc);
 
 /* Run until `u` holds (or the device's power is cut by an armed hook, or the invariant fails).
  * not_reached receives a description when the condition was not reached. */
@@ -558,6 +601,11 @@ static drive_res_t drive(session_t *ss, const scn_until_t *u, scn_pos_t pos, cha
         case EMU_STOP_FLASH_OP:
             if (u->kind == SCN_UNTIL_FLASH_OP && ss->hk.fired)
                 return DRIVE_REACHED;
+            if (ss->conv) {
+                drive_ctx_t dc = { u, t0, deadline, time_target, con0, resets0 };
+                if (conv_check(ss, &dc))
+                    return DRIVE_SHARED;
+            }
             if (ss->snap_after && ss->snap_next < ss->nsnap_after &&
                 flash_log_total(emu_flash(m)) == ss->snap_after[ss->snap_next] + 1) {
                 ss->snap_cb(ss);               /* sweep snapshot point: take it and go on */
@@ -1483,8 +1531,18 @@ static void recover(session_t *ss, run_cut_t *rc, bool full_evidence, bool power
         uint32_t resets0 = total_resets(ss->m);
         uint64_t t0 = emu_time_ns(ss->m);
         ss->nversions = 0;                           /* the versions that run after the cut */
+        if (ss->conv) {
+            ss->conv->mode = 1;
+            ss->conv->boot = 1;
+            ss->conv->t0 = t0;
+            ss->conv->resets0 = resets0;
+        }
         drive_res_t r = drive(ss, &uv, s->sweep.pos, nr, sizeof nr);
         rc->boots = total_resets(ss->m) - resets0 + 1;   /* + the power-on after the cut */
+        if (r == DRIVE_SHARED) {
+            pass = true;
+            goto shared;
+        }
         if (r == DRIVE_REACHED) {
             pass = check_expect(ss, e, true);
             /* every version that ran on the way must be allowed */
@@ -1510,11 +1568,22 @@ static void recover(session_t *ss, run_cut_t *rc, bool full_evidence, bool power
         boot = 1;
         goto done;
     }
+    if (ss->conv) {
+        ss->conv->mode = 2;
+        ss->conv->t0 = emu_time_ns(ss->m);
+        ss->conv->resets0 = total_resets(ss->m);
+    }
     for (boot = 1; boot <= max_boots; boot++) {
         ss->failed = false;
         ss->why.len = 0;
         if (ss->why.p) ss->why.p[0] = 0;
+        if (ss->conv)
+            ss->conv->boot = boot;
         drive_res_t r = drive(ss, &u, s->sweep.pos, nr, sizeof nr);
+        if (r == DRIVE_SHARED) {
+            pass = true;
+            goto shared;
+        }
         if (r == DRIVE_FAILED || r == DRIVE_ERROR)
             break;                                   /* invariant or emulator: final */
         if (r == DRIVE_REACHED) {
@@ -1559,6 +1628,8 @@ static void recover(session_t *ss, run_cut_t *rc, bool full_evidence, bool power
     rc->boots = boot > max_boots ? max_boots : boot;
 done:
     rc->pass = pass && !ss->failed;
+    if (ss->conv)
+        conv_publish(ss->conv, rc);
     if (!rc->pass) {
         if (!ss->failed)
             fail(ss, s->sweep.pos, "expectations not met after the cut");
@@ -1569,6 +1640,13 @@ done:
         replay_cmd(ss, rc->id, replay, sizeof replay);
         rc->details = evidence(ss, replay, full_evidence);
     }
+    return;
+shared:
+    /* the rest of this recovery is a finished one's (recovery sharing): its verdict */
+    rc->pass = true;
+    rc->boots = ss->conv->hit_boots;
+    snprintf(rc->outcome, sizeof rc->outcome, "%s", ss->conv->hit_outcome);
+    conv_publish(ss->conv, rc);
 }
 
 /* What the session knows about the run beside the machine, saved and restored with every
@@ -1630,6 +1708,7 @@ typedef struct worker {
     struct sweep_gate *gate;          /* threads wait here until every thread exists */
     const bool *mine_all;             /* this shard's cuts (phase 2 with dedupe: any worker) */
     size_t *next_cut;                 /* phase 2 with dedupe: the next cut to take (under lock) */
+    conv_table_t *conv;               /* recovery sharing (NULL: off), under lock */
     emu_snapshot_t *initial;          /* the machine before the first step */
     sess_marks_t initial_marks;
     bool full_evidence;
@@ -1704,6 +1783,35 @@ static bool reach_cut(worker_t *w, session_t *ss, const cutpt_t *c)
  * versions that ran; the update server's state without its statistics, its link window taken
  * relative to now. Not used when an expectation depends on more (max_time, max_wear) or for
  * nested sweeps (see run_sweep). */
+/* The update server's state without its statistics, its link window relative to now, and the
+ * results the device posted (expectations read them). */
+static void hash_server(session_t *ss, XXH3_state_t *hp)
+{
+    const srv_state_t *st = srv_state_get(ss->srv);
+    uint64_t now = emu_time_ns(ss->m);
+    for (int i = 0; i < st->nres; i++) {
+        XXH3_128bits_update(hp, (const uint8_t *)st->res[i].name, strlen(st->res[i].name) + 1);
+        XXH3_128bits_update(hp, (const uint8_t *)&st->res[i].pool, sizeof st->res[i].pool);
+    }
+    uint64_t sv[7] = { (uint64_t)st->nres, st->notify, st->has_campaign_version, st->campaign_version,
+                       st->link_forced_down, st->link_down_until > now ? st->link_down_until - now : 0,
+                       st->latency_ns };
+    uint64_t rate = st->rate;
+    XXH3_128bits_update(hp, (const uint8_t *)&rate, sizeof rate);
+    XXH3_128bits_update(hp, (const uint8_t *)sv, sizeof sv);
+    for (int i = 0; i < st->nfaults; i++) {
+        const srv_fault_t *fa = &st->faults[i];
+        uint64_t fv[6] = { fa->kind, fa->offset, fa->length, fa->xor_mask, fa->for_ns, fa->fired };
+        XXH3_128bits_update(hp, (const uint8_t *)fv, sizeof fv);
+        XXH3_128bits_update(hp, (const uint8_t *)fa->resource, strlen(fa->resource) + 1);
+        XXH3_128bits_update(hp, (const uint8_t *)fa->with, strlen(fa->with) + 1);
+    }
+    for (size_t i = 0; i < srv_result_count(ss->srv); i++) {
+        const char *r = srv_result(ss->srv, i, NULL);
+        XXH3_128bits_update(hp, (const uint8_t *)r, strlen(r) + 1);
+    }
+}
+
 static void cut_state_hash(session_t *ss, uint8_t out[CUT_HASH_SIZE])
 {
     XXH3_state_t h;
@@ -1727,29 +1835,7 @@ static void cut_state_hash(session_t *ss, uint8_t out[CUT_HASH_SIZE])
     uint64_t nums[4] = { emu_fault_count(m), emu_lockup_count(m), fs.defects, ss->nversions };
     XXH3_128bits_update(&h, (const uint8_t *)nums, sizeof nums);
     XXH3_128bits_update(&h, (const uint8_t *)ss->versions_ran, ss->nversions * sizeof ss->versions_ran[0]);
-    const srv_state_t *st = srv_state_get(ss->srv);
-    uint64_t now = emu_time_ns(m);
-    for (int i = 0; i < st->nres; i++) {
-        XXH3_128bits_update(&h, (const uint8_t *)st->res[i].name, strlen(st->res[i].name) + 1);
-        XXH3_128bits_update(&h, (const uint8_t *)&st->res[i].pool, sizeof st->res[i].pool);
-    }
-    uint64_t sv[7] = { (uint64_t)st->nres, st->notify, st->has_campaign_version, st->campaign_version,
-                       st->link_forced_down, st->link_down_until > now ? st->link_down_until - now : 0,
-                       st->latency_ns };
-    uint64_t rate = st->rate;
-    XXH3_128bits_update(&h, (const uint8_t *)&rate, sizeof rate);
-    XXH3_128bits_update(&h, (const uint8_t *)sv, sizeof sv);
-    for (int i = 0; i < st->nfaults; i++) {
-        const srv_fault_t *fa = &st->faults[i];
-        uint64_t fv[6] = { fa->kind, fa->offset, fa->length, fa->xor_mask, fa->for_ns, fa->fired };
-        XXH3_128bits_update(&h, (const uint8_t *)fv, sizeof fv);
-        XXH3_128bits_update(&h, (const uint8_t *)fa->resource, strlen(fa->resource) + 1);
-        XXH3_128bits_update(&h, (const uint8_t *)fa->with, strlen(fa->with) + 1);
-    }
-    for (size_t i = 0; i < srv_result_count(ss->srv); i++) {
-        const char *r = srv_result(ss->srv, i, NULL);
-        XXH3_128bits_update(&h, (const uint8_t *)r, strlen(r) + 1);
-    }
+    hash_server(ss, &h);
     XXH128_canonicalFromHash((XXH128_canonical_t *)(void *)out, XXH3_128bits_digest(&h));
 }
 
@@ -1762,6 +1848,156 @@ static size_t representative(const worker_t *w, size_t i)
         if (w->hashed[j] && !memcmp(w->hash[j], w->hash[i], CUT_HASH_SIZE))
             return j;
     return i;
+}
+
+/* ---- recovery sharing ------------------------------------------------------------------------
+ * Recoveries from different cut points often converge: after a cut anywhere in an install's
+ * copy, the bootloader erases the whole slot again, and from that erase on every such recovery
+ * runs the same instructions on the same data, only at another time. At each erase during a
+ * recovery the machine's fingerprint (emu_fingerprint: CPU, RAM, flash contents, core and
+ * peripheral state with times relative to now, console, counters) is hashed with everything the
+ * rest of the recovery and its verdict depend on beside the machine: the session's marks
+ * (versions that ran, app starts, operations since power-on, the update server's state), the
+ * recovery's own counters (boot number, resets and time since the cut) and drive()'s (time and
+ * resets left). When a finished recovery passed through the same hash, this one ends there with
+ * its verdict: same verdict, same outcome text, same boots, as if it had run to the end (a
+ * passing verdict only: failures always run in full, for their evidence). Reports therefore do
+ * not depend on which recoveries happened to finish first (-j). Used where cut de-duplication
+ * is (not with max_time / max_wear expectations, nested sweeps or replays) and not with
+ * --no-share. */
+static void conv_checkpoint_due(session_t *ss)
+{
+    ss->conv->due = true;
+    emu_request_stop(ss->m, EMU_STOP_FLASH_OP);
+}
+
+static size_t conv_slot(const conv_table_t *t, const uint8_t *key)
+{
+    uint64_t k;
+    memcpy(&k, key, sizeof k);
+    size_t i = (size_t)(k % t->cap);
+    while (t->e[i].used && memcmp(t->e[i].key, key, CUT_HASH_SIZE))
+        i = (i + 1) % t->cap;
+    return i;
+}
+
+/* Under the lock. Keeps the first entry for a key (all of them say the same). */
+static void conv_put(conv_table_t *t, const uint8_t *key, uint32_t boots, const char *outcome)
+{
+    if ((t->n + 1) * 2 > t->cap) {
+        size_t ncap = t->cap ? t->cap * 2 : 1024;
+        conv_entry_t *ne = calloc(ncap, sizeof *ne);
+        if (!ne)
+            return;
+        conv_table_t nt = { ne, ncap, 0, t->checkpoints, t->shared };
+        for (size_t i = 0; i < t->cap; i++)
+            if (t->e[i].used)
+                nt.e[conv_slot(&nt, t->e[i].key)] = t->e[i], nt.n++;
+        free(t->e);
+        *t = nt;
+    }
+    size_t i = conv_slot(t, key);
+    if (t->e[i].used)
+        return;
+    t->e[i].used = true;
+    memcpy(t->e[i].key, key, CUT_HASH_SIZE);
+    t->e[i].boots = boots;
+    snprintf(t->e[i].outcome, sizeof t->e[i].outcome, "%s", outcome);
+    t->n++;
+}
+
+static void xxh_feed(void *ctx, const void *data, size_t len)
+{
+    XXH3_128bits_update(ctx, data, len);
+}
+
+/* At a stop after an erase: hash, look up, remember. True: a finished recovery went on from
+ * this very state (its verdict is in conv->hit_*). */
+static bool conv_check(session_t *ss, const drive_ctx_t *dc)
+{
+    conv_run_t *cv = ss->conv;
+    if (!cv->due)
+        return false;
+    cv->due = false;
+    emu_machine_t *m = ss->m;
+    uint64_t now = emu_time_ns(m);
+    XXH3_state_t h;
+    XXH3_INITSTATE(&h);
+    XXH3_128bits_reset(&h);
+    emu_fingerprint(m, xxh_feed, &h);
+    hash_server(ss, &h);
+    struct {
+        uint64_t since_t0, deadline_left, target_left, con_since, rec_since_t0;
+        uint32_t resets_since, rec_resets_since, mode, boot, until_kind, has_version;
+        uint64_t version, nversions, ops_since_poweron;
+        uint32_t app_starts, gen, cut_done, failed, hk_armed;
+    } k;
+    memset(&k, 0, sizeof k);
+    k.since_t0 = now - dc->t0;
+    k.deadline_left = dc->deadline > now ? dc->deadline - now : 0;
+    k.target_left = dc->time_target > now ? dc->time_target - now : 0;
+    k.con_since = emu_console_total(m) - dc->con0;
+    k.rec_since_t0 = now - cv->t0;
+    k.resets_since = total_resets(m) - dc->resets0;
+    k.rec_resets_since = total_resets(m) - cv->resets0;
+    k.mode = cv->mode;
+    k.boot = cv->boot;
+    k.until_kind = (uint32_t)dc->u->kind;
+    k.has_version = dc->u->has_version;
+    k.version = dc->u->version;
+    k.nversions = ss->nversions;
+    k.ops_since_poweron = flash_log_total(emu_flash(m)) - ss->poweron_seq;
+    k.app_starts = ss->app_starts;
+    k.gen = ss->gen;
+    k.cut_done = ss->cut_done;
+    k.failed = ss->failed;
+    k.hk_armed = (uint32_t)ss->hk.armed;
+    XXH3_128bits_update(&h, &k, sizeof k);
+    XXH3_128bits_update(&h, ss->versions_ran, ss->nversions * sizeof ss->versions_ran[0]);
+    uint8_t key[CUT_HASH_SIZE];
+    XXH128_canonicalFromHash((XXH128_canonical_t *)(void *)key, XXH3_128bits_digest(&h));
+
+    pthread_mutex_lock(cv->lock);
+    conv_table_t *t = cv->table;
+    t->checkpoints++;
+    bool found = false;
+    if (t->cap) {
+        size_t i = conv_slot(t, key);
+        if (t->e[i].used) {
+            found = true;
+            cv->hit_boots = t->e[i].boots;
+            snprintf(cv->hit_outcome, sizeof cv->hit_outcome, "%s", t->e[i].outcome);
+            t->shared++;
+        }
+    }
+    pthread_mutex_unlock(cv->lock);
+    if (found) {
+        cv->hit = true;
+        return true;
+    }
+    if (cv->nkeys == cv->capkeys) {
+        size_t nc = cv->capkeys ? cv->capkeys * 2 : 64;
+        uint8_t (*nk)[CUT_HASH_SIZE] = realloc(cv->keys, nc * sizeof *nk);
+        if (!nk)
+            return false;
+        cv->keys = nk;
+        cv->capkeys = nc;
+    }
+    memcpy(cv->keys[cv->nkeys++], key, CUT_HASH_SIZE);
+    return false;
+}
+
+/* A recovery ended with this verdict: every state it passed through leads to it. */
+static void conv_publish(conv_run_t *cv, const run_cut_t *rc)
+{
+    if (rc->pass) {
+        pthread_mutex_lock(cv->lock);
+        for (size_t i = 0; i < cv->nkeys; i++)
+            conv_put(cv->table, cv->keys[i], rc->boots, rc->outcome);
+        pthread_mutex_unlock(cv->lock);
+    }
+    cv->nkeys = 0;
+    cv->hit = cv->due = false;
 }
 
 static run_cut_t *new_cut(const cutpt_t *c)
@@ -1945,6 +2181,9 @@ static void *worker_body(worker_t *w)
             pthread_barrier_wait(w->barrier);
         w->barrier_passed = true;
     }
+    conv_run_t cv = { .table = w->conv, .lock = w->lock };
+    if (w->conv)
+        ss.conv = &cv;
     for (size_t step = 0; step < w->ncuts; step++) {
         size_t i = step;
         if (w->dedupe) {
@@ -1976,6 +2215,8 @@ static void *worker_body(worker_t *w)
         if (progress_fn)
             progress_fn(progress_ctx, w->s->name, d, w->total);
     }
+    ss.conv = NULL;
+    free(cv.keys);
     emu_snapshot_free(w->initial);
     for (size_t i = 0; i < w->nsnaps; i++)
         emu_snapshot_free(w->snaps[i].snap);
@@ -2006,7 +2247,9 @@ static int run_sweep(session_t *base, const run_opts_t *o, int jobs, const bool 
     size_t done = 0;
     int rc = RUN_OK;
     const scn_expect_t *e = &base->s->expect;
-    bool dedupe = !only_id && !base->s->sweep.nested_depth && !e->has_max_time && !e->has_max_wear;
+    bool dedupe = !only_id && !base->s->sweep.nested_depth && !e->has_max_time && !e->has_max_wear &&
+                  !o->no_share;
+    conv_table_t conv = { 0 };        /* recovery sharing: the same conditions as dedupe */
     uint8_t (*hash)[CUT_HASH_SIZE] = calloc(ncuts ? ncuts : 1, sizeof *hash);
     bool *hashed = calloc(ncuts ? ncuts : 1, sizeof *hashed);
     bool barrier_ok = false;
@@ -2025,7 +2268,7 @@ static int run_sweep(session_t *base, const run_opts_t *o, int jobs, const bool 
                             .res = res, .nres = nres, .only_id = only_id, .full_evidence = full,
                             .done = &done, .total = nmine, .lock = &lock, .dedupe = dedupe, .hash = hash,
                             .hashed = hashed, .gate = nw > 1 ? &gate : NULL, .mine_all = mine_all,
-                            .next_cut = &next_cut };
+                            .next_cut = &next_cut, .conv = dedupe ? &conv : NULL };
     }
     if (nw == 1) {
         worker_main(&ws[0]);
@@ -2116,6 +2359,7 @@ static int run_sweep(session_t *base, const run_opts_t *o, int jobs, const bool 
 out:
     if (barrier_ok)
         pthread_barrier_destroy(&barrier);
+    free(conv.e);
     free(hash);
     free(hashed);
     free(res);

@@ -28,6 +28,8 @@ typedef struct run_opts {
     const char *program;            /* argv[0] for replay commands */
     const char *scenario_arg;       /* how the scenario file is named on the command line */
     const char *bootloader;         /* overrides every scenario's device.bootloader (NULL: no) */
+    bool no_share;                  /* sweeps: every cut point's recovery in full (no cut
+                                     * de-duplication, no recovery sharing) */
 } run_opts_t;
 
 /* One cut point of a sweep and what happened after it. */

@@ -100,6 +100,15 @@ static void *fmc_state(periph_t *p)
     return &((fmc_t *)p)->s;
 }
 
+/* The invalidation count is statistics. */
+static void fmc_fingerprint(periph_t *p, uint64_t now, void (*feed)(void *, const void *, size_t), void *ctx)
+{
+    (void)now;
+    fmc_state_t s = ((fmc_t *)p)->s;
+    s.invalidations = 0;
+    feed(ctx, &s, sizeof s);
+}
+
 static const periph_ops_t fmc_ops = {
     .name = "fmc",
     .size = FMC_SPACE,
@@ -111,6 +120,7 @@ static const periph_ops_t fmc_ops = {
     .destroy = fmc_destroy,
     .state_size = sizeof(fmc_state_t),
     .state = fmc_state,
+    .fingerprint = fmc_fingerprint,
 };
 
 periph_t *fmc_create(emu_bus_t *bus)

@@ -560,6 +560,18 @@ static void ftfe_destroy(periph_t *p) { free(p); }
 
 static void *ftfe_state(periph_t *p) { return &ftfe_of(p)->s; }
 
+/* The completion time relative to now (while busy), the launch's op-log position relative to the
+ * log's end (it names the operation in events). */
+static void ftfe_fingerprint(periph_t *p, uint64_t now, void (*feed)(void *, const void *, size_t), void *ctx)
+{
+    ftfe_t *t = ftfe_of(p);
+    ftfe_state_t s = t->s;
+    s.done_ns = s.done_ns > now ? s.done_ns - now : 0;
+    s.cmd_seq = flash_log_total(t->flash) - s.cmd_seq;
+    feed(ctx, &s, sizeof s);
+    feed(ctx, t->flexram, t->flexram_size);
+}
+
 static const periph_ops_t ftfe_ops = {
     .name = "ftfe",
     .size = FTFE_SPACE,
@@ -571,6 +583,7 @@ static const periph_ops_t ftfe_ops = {
     .destroy = ftfe_destroy,
     .state_size = sizeof(ftfe_state_t),
     .state = ftfe_state,
+    .fingerprint = ftfe_fingerprint,
 };
 
 periph_t *ftfe_create(emu_bus_t *bus, flash_t *flash, uint8_t *flexram, uint32_t flexram_size)

@@ -281,10 +281,20 @@ static void net_tick(periph_t *p, uint64_t now)
 static void *net_state(periph_t *p) { return &((netdev_t *)p)->s; }
 static void net_destroy(periph_t *p) { free(p); }
 
+/* The completion time relative to now (while busy); the request counter only numbers events. */
+static void netdev_fingerprint(periph_t *p, uint64_t now, void (*feed)(void *, const void *, size_t), void *ctx)
+{
+    net_state_t s = ((netdev_t *)p)->s;
+    s.done_ns = s.busy && s.done_ns > now ? s.done_ns - now : 0;
+    s.nreq = 0;
+    feed(ctx, &s, sizeof s);
+}
+
 static const periph_ops_t netdev_ops = {
     .name = "NETU", .size = NET_SPACE, .read = net_read, .write = net_write, .reset = net_reset,
     .deadline = net_deadline, .tick = net_tick, .destroy = net_destroy,
     .state_size = sizeof(net_state_t), .state = net_state,
+    .fingerprint = netdev_fingerprint,
 };
 
 periph_t *netdev_create(emu_bus_t *bus, const emu_net_backend_t *const *backend_slot, int irq)

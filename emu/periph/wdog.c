@@ -407,6 +407,19 @@ static void *wdog_state(periph_t *p)
     return &((wdog_t *)p)->s;
 }
 
+/* Times relative to now (a sequence time only while its sequence is open); the refresh count
+ * is statistics. */
+static void wdog_fingerprint(periph_t *p, uint64_t now, void (*feed)(void *, const void *, size_t), void *ctx)
+{
+    wdog_state_t s = ((wdog_t *)p)->s;
+    s.timer_start_ns = now - s.timer_start_ns;
+    s.refresh_first_ns = s.refresh_first ? now - s.refresh_first_ns : 0;
+    s.unlock_first_ns = s.unlock_first ? now - s.unlock_first_ns : 0;
+    s.unlocked_ns = s.unlocked ? now - s.unlocked_ns : 0;
+    s.refresh_count = 0;
+    feed(ctx, &s, sizeof s);
+}
+
 static const periph_ops_t wdog_ops = {
     .name = "wdog",
     .size = WDOG_SPACE,
@@ -418,6 +431,7 @@ static const periph_ops_t wdog_ops = {
     .destroy = wdog_destroy,
     .state_size = sizeof(wdog_state_t),
     .state = wdog_state,
+    .fingerprint = wdog_fingerprint,
 };
 
 periph_t *wdog_create(emu_bus_t *bus, bool enabled_out_of_reset)

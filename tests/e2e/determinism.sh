@@ -2,8 +2,10 @@
 # Same inputs and seed give the same results, byte for byte, with any -j: the JSON report of a
 # set of bundled scenarios (the install sweep, update flows with server faults, and a sweep over an
 # update: sweeps with de-duplicated cut points, timing fields removed) is identical with -j 1 and
-# -j 3 (workers then run different shares of cut points from their own snapshots), and a
-# replayed cut point reproduces the sweep's outcome for it. (The whole suite takes minutes; ctest
+# -j 3 (workers then run different shares of cut points from their own snapshots), identical
+# but for the "(state of ...)" marks with --no-share (every recovery run in full: recovery
+# sharing and de-duplication change no verdict, outcome or boot count), and a replayed cut point
+# reproduces the sweep's outcome for it. (The whole suite takes minutes; ctest
 # runs every scenario on its own anyway.)
 #   tests/e2e/determinism.sh FWEMU FIRMWARE_DIR
 set -u
@@ -17,11 +19,16 @@ set_=("$here/scenarios/install-sweep.yaml" "$here/scenarios/update-delta.yaml" "
       "$here/scenarios/.determinism-update-sweep.yaml")
 "$fwemu" run -j 1 --seed 7 --json "$tmp/j1.json" "${set_[@]}" >/dev/null 2>&1; r1=$?
 "$fwemu" run -j 3 --seed 7 --json "$tmp/j2.json" "${set_[@]}" >/dev/null 2>&1; r2=$?
+"$fwemu" run -j 2 --seed 7 --no-share --json "$tmp/ns.json" "${set_[@]}" >/dev/null 2>&1; r3=$?
 strip() { grep -v -E '"(time_s|command)"' "$1"; }
+unshared() { strip "$1" | sed -e 's/ (state of [^)]*)"/"/'; }
 fails=0
-if [ $r1 != 0 ] || [ $r2 != 0 ]; then echo "FAIL: suite exit codes $r1 / $r2"; fails=1; fi
+if [ $r1 != 0 ] || [ $r2 != 0 ] || [ $r3 != 0 ]; then echo "FAIL: suite exit codes $r1 / $r2 / $r3"; fails=1; fi
 if ! diff <(strip "$tmp/j1.json") <(strip "$tmp/j2.json") >"$tmp/diff"; then
   echo "FAIL: -j 1 and -j 3 reports differ:"; head -20 "$tmp/diff"; fails=1
+fi
+if ! diff <(unshared "$tmp/j1.json") <(unshared "$tmp/ns.json") >"$tmp/diff"; then
+  echo "FAIL: reports with and without --no-share differ:"; head -20 "$tmp/diff"; fails=1
 fi
 n=$(grep -c '"op_seq"' "$tmp/j1.json")
 [ "$n" -gt 10 ] || { echo "FAIL: only $n cut points in the report"; fails=1; }
