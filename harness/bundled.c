@@ -39,8 +39,8 @@ static bundled_image_t images[] = {
     APP(app, 1, "application v1"),
     APP(app, 2, "application v2"),
     APP(app, 3, "application v3"),
-    APP(app64, 1, "application v1 (with update client) + 33 KiB table (~63 KiB)"),
-    APP(app64, 2, "application v2 (with update client) + 33 KiB table (~63 KiB)"),
+    APP(app64, 1, "application v1 (with update client) + 29 KiB table (~63 KiB)"),
+    APP(app64, 2, "application v2 (with update client) + 29 KiB table (~63 KiB)"),
 };
 
 static const uint8_t *const ends[] = {

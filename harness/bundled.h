@@ -11,8 +11,8 @@ typedef enum bundled_kind {
 
 /* Names: "bootloader" (the reference bootloader), "bootloader_<variant>" for each deliberately
  * broken variant (firmware/README.md "Broken bootloader variants"), "<family>_v<version>" for the
- * applications: family "app" (v1..v3, ~25 KiB with the update client) and "app64" (v1, v2, ~63 KiB: the app plus a
-  * 33 KiB constant table). */
+ * applications: family "app" (v1..v3, ~34 KiB with the update client) and "app64" (v1, v2, ~63 KiB: the app plus a
+  * 29 KiB constant table). */
 typedef struct bundled_image {
     const char *name;
     const uint8_t *data;

@@ -36,11 +36,11 @@
 /* Sizes for a single 256-bit curve (as Mbed TLS's configs/config-suite-b.h does for 384) */
 #define MBEDTLS_ECP_MAX_BITS 256
 #define MBEDTLS_MPI_MAX_SIZE 32
-#define MBEDTLS_ECP_WINDOW_SIZE 4     /* comb method: 24.9 M instructions per verify, +3.2 KiB heap (2: 29.1 M, +2.0 KiB) */
+#define MBEDTLS_ECP_WINDOW_SIZE 4     /* comb method: 19.6 M instructions per verify (bignum/ecp at -O2), +3.2 KiB heap; 5 and 6 no faster */
 #define MBEDTLS_ECP_FIXED_POINT_OPTIM 0 /* no cached precomputation of G (RAM) */
-/* MBEDTLS_ECP_RESTARTABLE is left off: one P-256 verify measured on fwemu takes 24.9 M
- * instructions (0.208 s at 120 MHz) with window 4 and 3.1 KiB of heap, 29.1 M (0.243 s) and
- * 2.0 KiB with window 2: at most a quarter of the app's 1 s watchdog, so the update client
+/* MBEDTLS_ECP_RESTARTABLE is left off: one P-256 verify measured on fwemu takes 19.6 M
+ * instructions (0.163 s at 120 MHz; bignum.c/ecp.c/ecp_curves.c built with -O2) with window 4
+ * and 3.1 KiB of heap: under a quarter of the app's 1 s watchdog, so the update client
  * verifies in one piece with a refresh before and after (firmware/README.md "Update client"). */
 
 #include "mbedtls/check_config.h"
