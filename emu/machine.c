@@ -1554,7 +1554,8 @@ void emu_fingerprint(emu_machine_t *m, emu_feed_fn feed, void *ctx)
     flash_stats(m->flash, &fs);
     feed(ctx, &fs.defects, sizeof fs.defects);          /* expectations read it (no_reprogram) */
     /* core: SysTick's reload time relative to now */
-    cm_state_t cs = m->cm.s;
+    cm_state_t cs;
+    memcpy(&cs, &m->cm.s, sizeof cs);   /* padding bytes too (struct assignment may skip them) */
     cs.syst_base_ns = (cs.syst_csr & 1u) && cs.syst_rvr ? now - cs.syst_base_ns : 0;   /* read only while running */
     feed(ctx, &cs, sizeof cs);
     for (int i = 0; i < m->nperiph; i++) {

@@ -29,6 +29,7 @@
 #define DEFAULT_TIMEOUT_NS (20ull * 1000000000ull)
 #define DEFAULT_OFF_NS (100ull * 1000000ull)
 #define NS_PER_MS 1000000ull
+#define SNAP_TICK_NS (10ull * NS_PER_MS)   /* timed snapshots while recording a sweep */
 /* Size of a cut point's state fingerprint (XXH3-128, cut_state_hash). */
 #define CUT_HASH_SIZE 16
 
@@ -95,6 +96,8 @@ typedef struct session {
     } hk;
     /* snapshot plan (sweeps): stop after these op seqs */
     const uint32_t *snap_after; size_t nsnap_after, snap_next;
+    uint64_t snap_tick;               /* next timed snapshot (before a gen's first operation) */
+    bool snap_timed;                  /* the snapshot being taken is a timed one */
     void (*snap_cb)(struct session *ss);
     void *snap_ctx;
 
@@ -504,6 +507,7 @@ typedef struct conv_table {           /* shared by a sweep's workers, under the 
 typedef struct conv_run {             /* one worker's current recovery */
     conv_table_t *table;
     pthread_mutex_t *lock;
+    bool active;                      /* inside recover(): checkpoints count (not while reaching a cut) */
     bool due;                         /* an erase just completed: check at the stop */
     bool hit;
     uint32_t hit_boots;
@@ -520,6 +524,12 @@ static void conv_publish(conv_run_t *cv, const struct run_cut *rc);
 
 /* Run until `u` holds (or the device's power is cut by an armed hook, or the invariant fails).
  * not_reached receives a description when the condition was not reached. */
+/* No flash operation yet since the last host step (the op log's newest entry is older). */
+static bool first_op_pending(const session_t *ss)
+{
+    return !(ss->nops && ss->ops[ss->nops - 1].gen == ss->gen);
+}
+
 static drive_res_t drive(session_t *ss, const scn_until_t *u, scn_pos_t pos, char *not_reached, size_t nlen)
 {
     emu_machine_t *m = ss->m;
@@ -552,6 +562,15 @@ static drive_res_t drive(session_t *ss, const scn_until_t *u, scn_pos_t pos, cha
         st.time_ns = deadline;
         if (time_target && time_target < st.time_ns)
             st.time_ns = time_target;
+        /* sweep recording: until the first flash operation since the last host step, a snapshot
+         * every SNAP_TICK_NS (the latest one kept), so that a cut at that operation does not
+         * re-run everything before it (an update's signature check, say) */
+        if (ss->snap_after && first_op_pending(ss)) {
+            if (!ss->snap_tick)
+                ss->snap_tick = emu_time_ns(m) + SNAP_TICK_NS;
+            if (ss->snap_tick < st.time_ns)
+                st.time_ns = ss->snap_tick;
+        }
         if (u->kind == SCN_UNTIL_RESETS) {
             uint32_t done = total_resets(m) - resets0;
             if (done >= u->resets)
@@ -575,6 +594,14 @@ static drive_res_t drive(session_t *ss, const scn_until_t *u, scn_pos_t pos, cha
             fail(ss, pos, "emulator error: %s", emu_last_error(m));
             return DRIVE_ERROR;
         }
+        /* sweep snapshot points: right after the planned operations, whatever stopped the run
+         * there (the stop the flash hook asked for may come together with another one) */
+        while (ss->snap_after && ss->snap_next < ss->nsnap_after &&
+               flash_log_total(emu_flash(m)) > ss->snap_after[ss->snap_next]) {
+            if (flash_log_total(emu_flash(m)) == ss->snap_after[ss->snap_next] + 1)
+                ss->snap_cb(ss);
+            ss->snap_next++;
+        }
         switch (res.reason) {
         case EMU_STOP_APP_RUNNING:
             if (!check_invariant(ss, pos))
@@ -595,21 +622,25 @@ static drive_res_t drive(session_t *ss, const scn_until_t *u, scn_pos_t pos, cha
         case EMU_STOP_TIME:
             if (time_target && emu_time_ns(m) >= time_target)
                 return DRIVE_REACHED;
+            if (ss->snap_tick && emu_time_ns(m) < deadline) {   /* not the deadline: the tick */
+                if (ss->snap_after && first_op_pending(ss)) {
+                    ss->snap_timed = true;
+                    ss->snap_cb(ss);
+                    ss->snap_timed = false;
+                }
+                ss->snap_tick = emu_time_ns(m) + SNAP_TICK_NS;
+                continue;
+            }
             snprintf(not_reached, nlen, "not reached within %.3f s of emulated time",
                      (deadline - t0) * 1e-9);
             return DRIVE_NOT_REACHED;
         case EMU_STOP_FLASH_OP:
             if (u->kind == SCN_UNTIL_FLASH_OP && ss->hk.fired)
                 return DRIVE_REACHED;
-            if (ss->conv) {
+            if (ss->conv && ss->conv->active) {
                 drive_ctx_t dc = { u, t0, deadline, time_target, con0, resets0 };
                 if (conv_check(ss, &dc))
                     return DRIVE_SHARED;
-            }
-            if (ss->snap_after && ss->snap_next < ss->nsnap_after &&
-                flash_log_total(emu_flash(m)) == ss->snap_after[ss->snap_next] + 1) {
-                ss->snap_cb(ss);               /* sweep snapshot point: take it and go on */
-                ss->snap_next++;
             }
             continue;
         case EMU_STOP_CONSOLE: {
@@ -1532,6 +1563,7 @@ static void recover(session_t *ss, run_cut_t *rc, bool full_evidence, bool power
         uint64_t t0 = emu_time_ns(ss->m);
         ss->nversions = 0;                           /* the versions that run after the cut */
         if (ss->conv) {
+            ss->conv->active = true;
             ss->conv->mode = 1;
             ss->conv->boot = 1;
             ss->conv->t0 = t0;
@@ -1569,6 +1601,7 @@ static void recover(session_t *ss, run_cut_t *rc, bool full_evidence, bool power
         goto done;
     }
     if (ss->conv) {
+        ss->conv->active = true;
         ss->conv->mode = 2;
         ss->conv->t0 = emu_time_ns(ss->m);
         ss->conv->resets0 = total_resets(ss->m);
@@ -1685,7 +1718,8 @@ static void marks_restore(session_t *ss, const sess_marks_t *mk)
 
 /* A machine snapshot with what lives beside the machine (sess_marks_t). */
 typedef struct snapshot_slot {
-    uint32_t after_seq;
+    uint32_t ops_done;                /* flash operations done when it was taken */
+    bool timed;                       /* taken at a time, before the first operation of its gen */
     emu_snapshot_t *snap;
     sess_marks_t marks;
 } snapshot_slot_t;
@@ -1731,8 +1765,18 @@ static void take_snapshot(session_t *ss)
     emu_snapshot_t *sn;
     if (emu_snapshot_save(ss->m, &sn) != EMU_OK)
         return;
+    uint32_t done = flash_log_total(emu_flash(ss->m));
+    bool timed = ss->snap_timed;
+    /* a timed snapshot replaces the previous timed one of the same stretch (only the latest
+     * before the first operation is any use) */
+    if (timed && w->nsnaps && w->snaps[w->nsnaps - 1].timed && w->snaps[w->nsnaps - 1].ops_done == done &&
+        w->snaps[w->nsnaps - 1].marks.gen == ss->gen) {
+        emu_snapshot_free(w->snaps[w->nsnaps - 1].snap);
+        w->nsnaps--;
+    }
     snapshot_slot_t *slot = &w->snaps[w->nsnaps++];
-    slot->after_seq = flash_log_total(emu_flash(ss->m)) - 1;
+    slot->ops_done = done;
+    slot->timed = timed;
     slot->snap = sn;
     marks_save(ss, &slot->marks);
 }
@@ -1743,8 +1787,8 @@ static bool reach_cut(worker_t *w, session_t *ss, const cutpt_t *c)
 {
     snapshot_slot_t *best = NULL;
     for (size_t i = 0; i < w->nsnaps; i++)
-        if (w->snaps[i].after_seq < c->seq && w->snaps[i].marks.gen == c->gen &&
-            (!best || w->snaps[i].after_seq > best->after_seq))
+        if (w->snaps[i].ops_done <= c->seq && w->snaps[i].marks.gen == c->gen &&
+            (!best || w->snaps[i].ops_done >= best->ops_done))   /* ties: the later one */
             best = &w->snaps[i];
     ss->failed = false;
     ss->cut.armed = true;
@@ -1758,7 +1802,7 @@ static bool reach_cut(worker_t *w, session_t *ss, const cutpt_t *c)
         marks_restore(ss, &best->marks);
         /* keep the op log consistent with the restored machine */
         size_t keep = 0;
-        while (keep < ss->nops && ss->ops[keep].seq <= best->after_seq)
+        while (keep < ss->nops && ss->ops[keep].seq < best->ops_done)
             keep++;
         ss->nops = keep;
         scn_until_t u = { .kind = SCN_UNTIL_HALT, .timeout_ns = 60ull * 1000000000ull };
@@ -1867,6 +1911,8 @@ static size_t representative(const worker_t *w, size_t i)
  * --no-share. */
 static void conv_checkpoint_due(session_t *ss)
 {
+    if (!ss->conv->active)
+        return;
     ss->conv->due = true;
     emu_request_stop(ss->m, EMU_STOP_FLASH_OP);
 }
@@ -1997,7 +2043,7 @@ static void conv_publish(conv_run_t *cv, const run_cut_t *rc)
         pthread_mutex_unlock(cv->lock);
     }
     cv->nkeys = 0;
-    cv->hit = cv->due = false;
+    cv->hit = cv->due = cv->active = false;
 }
 
 static run_cut_t *new_cut(const cutpt_t *c)
@@ -2168,6 +2214,7 @@ static void *worker_body(worker_t *w)
     run_steps_all(&ss);                       /* the recording again, taking snapshots */
     ss.snap_after = NULL;
     ss.nsnap_after = 0;
+    ss.snap_tick = 0;
     if (w->dedupe) {
         for (size_t i = 0; i < w->ncuts; i++) {
             if (!w->mine[i])

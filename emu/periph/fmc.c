@@ -14,6 +14,7 @@
  * read or update the addressed bytes.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "periph.h"
 
@@ -104,7 +105,8 @@ static void *fmc_state(periph_t *p)
 static void fmc_fingerprint(periph_t *p, uint64_t now, void (*feed)(void *, const void *, size_t), void *ctx)
 {
     (void)now;
-    fmc_state_t s = ((fmc_t *)p)->s;
+    fmc_state_t s;
+    memcpy(&s, &((fmc_t *)p)->s, sizeof s);
     s.invalidations = 0;
     feed(ctx, &s, sizeof s);
 }

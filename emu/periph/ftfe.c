@@ -565,7 +565,8 @@ static void *ftfe_state(periph_t *p) { return &ftfe_of(p)->s; }
 static void ftfe_fingerprint(periph_t *p, uint64_t now, void (*feed)(void *, const void *, size_t), void *ctx)
 {
     ftfe_t *t = ftfe_of(p);
-    ftfe_state_t s = t->s;
+    ftfe_state_t s;
+    memcpy(&s, &t->s, sizeof s);
     s.done_ns = s.done_ns > now ? s.done_ns - now : 0;
     s.cmd_seq = flash_log_total(t->flash) - s.cmd_seq;
     feed(ctx, &s, sizeof s);

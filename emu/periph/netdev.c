@@ -284,7 +284,8 @@ static void net_destroy(periph_t *p) { free(p); }
 /* The completion time relative to now (while busy); the request counter only numbers events. */
 static void netdev_fingerprint(periph_t *p, uint64_t now, void (*feed)(void *, const void *, size_t), void *ctx)
 {
-    net_state_t s = ((netdev_t *)p)->s;
+    net_state_t s;
+    memcpy(&s, &((netdev_t *)p)->s, sizeof s);
     s.done_ns = s.busy && s.done_ns > now ? s.done_ns - now : 0;
     s.nreq = 0;
     feed(ctx, &s, sizeof s);

@@ -205,7 +205,8 @@ static void *uart_state(periph_t *p)
 static void uart_fingerprint(periph_t *p, uint64_t now, void (*feed)(void *, const void *, size_t), void *ctx)
 {
     (void)now;
-    uart_state_t s = ((uart_t *)p)->s;
+    uart_state_t s;
+    memcpy(&s, &((uart_t *)p)->s, sizeof s);
     s.tx_bytes = s.tx_dropped = 0;
     feed(ctx, &s, sizeof s);
 }

@@ -411,7 +411,8 @@ static void *wdog_state(periph_t *p)
  * is statistics. */
 static void wdog_fingerprint(periph_t *p, uint64_t now, void (*feed)(void *, const void *, size_t), void *ctx)
 {
-    wdog_state_t s = ((wdog_t *)p)->s;
+    wdog_state_t s;
+    memcpy(&s, &((wdog_t *)p)->s, sizeof s);
     s.timer_start_ns = now - s.timer_start_ns;
     s.refresh_first_ns = s.refresh_first ? now - s.refresh_first_ns : 0;
     s.unlock_first_ns = s.unlock_first ? now - s.unlock_first_ns : 0;
