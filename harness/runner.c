@@ -501,7 +501,7 @@ typedef struct conv_entry {
 typedef struct conv_table {           /* shared by a sweep's workers, under the worker lock */
     conv_entry_t *e;
     size_t cap, n;
-    uint64_t checkpoints, shared;     /* statistics (bench, -v) */
+    uint64_t checkpoints, shared;     /* statistics (kept for debugging; not reported) */
 } conv_table_t;
 
 typedef struct conv_run {             /* one worker's current recovery */
