@@ -176,7 +176,6 @@ void emu_net_link_changed(emu_machine_t *m);
  * instruction-count time base. Left out: absolute time and instruction count, flash wear and
  * statistics, the event log, peripheral statistics. Two machines fed alike run alike from now
  * on, shifted in time (the sweep runner shares recoveries on it). Deterministic; no allocation. */
-typedef void (*emu_feed_fn)(void *ctx, const void *data, size_t len);
 void emu_fingerprint(emu_machine_t *m, emu_feed_fn feed, void *ctx);
 
 /* Snapshots: whole machine (CPU, RAM, flash, peripherals, NVIC/SCS, time, counters). */

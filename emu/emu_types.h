@@ -100,4 +100,7 @@ typedef struct emu_net_backend {
     bool (*notify_pending)(void *ctx, uint64_t now_ns);
 } emu_net_backend_t;
 
+/* Receives the bytes of a fingerprint (emu_fingerprint, periph_ops.fingerprint). */
+typedef void (*emu_feed_fn)(void *ctx, const void *data, size_t len);
+
 #endif

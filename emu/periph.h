@@ -65,8 +65,7 @@ typedef struct periph_ops {
     /* What decides the peripheral's behaviour from now on (emu_fingerprint), times relative to
      * now_ns, statistics left out. NULL: the plain state as it is (right whenever the state
      * holds no absolute time: a state that does only never matches another machine's). */
-    void (*fingerprint)(periph_t *p, uint64_t now_ns, void (*feed)(void *ctx, const void *d, size_t n),
-                        void *ctx);
+    void (*fingerprint)(periph_t *p, uint64_t now_ns, emu_feed_fn feed, void *ctx);
 } periph_ops_t;
 
 struct periph {

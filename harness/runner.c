@@ -501,7 +501,6 @@ typedef struct conv_entry {
 typedef struct conv_table {           /* shared by a sweep's workers, under the worker lock */
     conv_entry_t *e;
     size_t cap, n;
-    uint64_t checkpoints, shared;     /* statistics (kept for debugging; not reported) */
 } conv_table_t;
 
 typedef struct conv_run {             /* one worker's current recovery */
@@ -509,7 +508,6 @@ typedef struct conv_run {             /* one worker's current recovery */
     pthread_mutex_t *lock;
     bool active;                      /* inside recover(): checkpoints count (not while reaching a cut) */
     bool due;                         /* an erase just completed: check at the stop */
-    bool hit;
     uint32_t hit_boots;
     char hit_outcome[96];
     uint8_t (*keys)[CUT_HASH_SIZE];   /* this recovery's checkpoints so far */
@@ -1571,10 +1569,8 @@ static void recover(session_t *ss, run_cut_t *rc, bool full_evidence, bool power
         }
         drive_res_t r = drive(ss, &uv, s->sweep.pos, nr, sizeof nr);
         rc->boots = total_resets(ss->m) - resets0 + 1;   /* + the power-on after the cut */
-        if (r == DRIVE_SHARED) {
-            pass = true;
+        if (r == DRIVE_SHARED)
             goto shared;
-        }
         if (r == DRIVE_REACHED) {
             pass = check_expect(ss, e, true);
             /* every version that ran on the way must be allowed */
@@ -1613,10 +1609,8 @@ static void recover(session_t *ss, run_cut_t *rc, bool full_evidence, bool power
         if (ss->conv)
             ss->conv->boot = boot;
         drive_res_t r = drive(ss, &u, s->sweep.pos, nr, sizeof nr);
-        if (r == DRIVE_SHARED) {
-            pass = true;
+        if (r == DRIVE_SHARED)
             goto shared;
-        }
         if (r == DRIVE_FAILED || r == DRIVE_ERROR)
             break;                                   /* invariant or emulator: final */
         if (r == DRIVE_REACHED) {
@@ -1935,7 +1929,7 @@ static void conv_put(conv_table_t *t, const uint8_t *key, uint32_t boots, const 
         conv_entry_t *ne = calloc(ncap, sizeof *ne);
         if (!ne)
             return;
-        conv_table_t nt = { ne, ncap, 0, t->checkpoints, t->shared };
+        conv_table_t nt = { ne, ncap, 0 };
         for (size_t i = 0; i < t->cap; i++)
             if (t->e[i].used)
                 nt.e[conv_slot(&nt, t->e[i].key)] = t->e[i], nt.n++;
@@ -2005,7 +1999,6 @@ static bool conv_check(session_t *ss, const drive_ctx_t *dc)
 
     pthread_mutex_lock(cv->lock);
     conv_table_t *t = cv->table;
-    t->checkpoints++;
     bool found = false;
     if (t->cap) {
         size_t i = conv_slot(t, key);
@@ -2013,14 +2006,11 @@ static bool conv_check(session_t *ss, const drive_ctx_t *dc)
             found = true;
             cv->hit_boots = t->e[i].boots;
             snprintf(cv->hit_outcome, sizeof cv->hit_outcome, "%s", t->e[i].outcome);
-            t->shared++;
         }
     }
     pthread_mutex_unlock(cv->lock);
-    if (found) {
-        cv->hit = true;
+    if (found)
         return true;
-    }
     if (cv->nkeys == cv->capkeys) {
         size_t nc = cv->capkeys ? cv->capkeys * 2 : 64;
         uint8_t (*nk)[CUT_HASH_SIZE] = realloc(cv->keys, nc * sizeof *nk);
@@ -2043,7 +2033,7 @@ static void conv_publish(conv_run_t *cv, const run_cut_t *rc)
         pthread_mutex_unlock(cv->lock);
     }
     cv->nkeys = 0;
-    cv->hit = cv->due = cv->active = false;
+    cv->due = cv->active = false;
 }
 
 static run_cut_t *new_cut(const cutpt_t *c)

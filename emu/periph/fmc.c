@@ -102,7 +102,7 @@ static void *fmc_state(periph_t *p)
 }
 
 /* The invalidation count is statistics. */
-static void fmc_fingerprint(periph_t *p, uint64_t now, void (*feed)(void *, const void *, size_t), void *ctx)
+static void fmc_fingerprint(periph_t *p, uint64_t now, emu_feed_fn feed, void *ctx)
 {
     (void)now;
     fmc_state_t s;

@@ -561,8 +561,8 @@ static void ftfe_destroy(periph_t *p) { free(p); }
 static void *ftfe_state(periph_t *p) { return &ftfe_of(p)->s; }
 
 /* The completion time relative to now (while busy), the launch's op-log position relative to the
- * log's end (it names the operation in events). */
-static void ftfe_fingerprint(periph_t *p, uint64_t now, void (*feed)(void *, const void *, size_t), void *ctx)
+ * log's end (it names the operation in events). The FlexRAM is machine RAM: the machine feeds it. */
+static void ftfe_fingerprint(periph_t *p, uint64_t now, emu_feed_fn feed, void *ctx)
 {
     ftfe_t *t = ftfe_of(p);
     ftfe_state_t s;
@@ -570,7 +570,6 @@ static void ftfe_fingerprint(periph_t *p, uint64_t now, void (*feed)(void *, con
     s.done_ns = s.done_ns > now ? s.done_ns - now : 0;
     s.cmd_seq = flash_log_total(t->flash) - s.cmd_seq;
     feed(ctx, &s, sizeof s);
-    feed(ctx, t->flexram, t->flexram_size);
 }
 
 static const periph_ops_t ftfe_ops = {

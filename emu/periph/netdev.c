@@ -282,7 +282,7 @@ static void *net_state(periph_t *p) { return &((netdev_t *)p)->s; }
 static void net_destroy(periph_t *p) { free(p); }
 
 /* The completion time relative to now (while busy); the request counter only numbers events. */
-static void netdev_fingerprint(periph_t *p, uint64_t now, void (*feed)(void *, const void *, size_t), void *ctx)
+static void netdev_fingerprint(periph_t *p, uint64_t now, emu_feed_fn feed, void *ctx)
 {
     net_state_t s;
     memcpy(&s, &((netdev_t *)p)->s, sizeof s);

@@ -202,7 +202,7 @@ static void *uart_state(periph_t *p)
 }
 
 /* Statistics left out (the console itself is in the machine's fingerprint). */
-static void uart_fingerprint(periph_t *p, uint64_t now, void (*feed)(void *, const void *, size_t), void *ctx)
+static void uart_fingerprint(periph_t *p, uint64_t now, emu_feed_fn feed, void *ctx)
 {
     (void)now;
     uart_state_t s;

@@ -409,7 +409,7 @@ static void *wdog_state(periph_t *p)
 
 /* Times relative to now (a sequence time only while its sequence is open); the refresh count
  * is statistics. */
-static void wdog_fingerprint(periph_t *p, uint64_t now, void (*feed)(void *, const void *, size_t), void *ctx)
+static void wdog_fingerprint(periph_t *p, uint64_t now, emu_feed_fn feed, void *ctx)
 {
     wdog_state_t s;
     memcpy(&s, &((wdog_t *)p)->s, sizeof s);

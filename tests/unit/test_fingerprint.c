@@ -7,8 +7,7 @@
  *   - a different power-off time that happens to leave the instruction-count phase different
  *     is still alike after a power-on (the time base moves at power-on);
  *   - one RAM byte or one flash byte apart, or 10 ms later: different;
- *   - statistics (FMC invalidation count, watchdog refresh count, UART byte counters) do not
- *     count, but the reset counters do.
+ *   - a statistic (the FMC's cache-invalidation count) does not count, the reset counters do.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,7 +49,7 @@ typedef struct rig {
     uint64_t insns_at_off;
 } rig_t;
 
-/* The bundled image (bootloader, app v1 active, app v2 candidate): power on, run `first_ns`,
+/* The bundled bootloader with app v1 active, no candidate: power on, run `first_ns`,
  * power off for `off_ns`, power on again. */
 static void rig_start(rig_t *r, uint64_t first_ns, uint64_t off_ns)
 {
