@@ -17,10 +17,15 @@ static void wr(cortexm_t *cm, int reg, uint32_t v)
     uc_reg_write(cm->h.uc, reg, &v);
 }
 
-static bool mem_read32(cortexm_t *cm, uint32_t addr, uint32_t *v)
+/* Host-side reads of guest memory (vectors, exception frames): reported to the host first. */
+static bool mem_read(cortexm_t *cm, uint32_t addr, void *v, uint32_t len)
 {
-    return uc_mem_read(cm->h.uc, addr, v, 4) == UC_ERR_OK;
+    if (cm->h.mem_used)
+        cm->h.mem_used(cm->h.m, addr, len);
+    return uc_mem_read(cm->h.uc, addr, v, len) == UC_ERR_OK;
 }
+
+static bool mem_read32(cortexm_t *cm, uint32_t addr, uint32_t *v) { return mem_read(cm, addr, v, 4); }
 
 static bool mem_write32(cortexm_t *cm, uint32_t addr, uint32_t v)
 {
@@ -475,15 +480,15 @@ bool cm_exception_return(cortexm_t *cm, uint32_t exc_return)
     uint32_t frame[8];
     bool ok = true;
     for (int i = 0; i < 8 && ok; i++)
-        ok = uc_mem_read(cm->h.uc, sp + 4u * (uint32_t)i, &frame[i], 4) == UC_ERR_OK;
+        ok = mem_read(cm, sp + 4u * (uint32_t)i, &frame[i], 4);
     bool fp = !(exc_return & 0x10);
     uint64_t dregs[8] = { 0 };
     uint32_t fpscr = 0;
     if (ok && fp) {
         for (int i = 0; i < 8 && ok; i++)
-            ok = uc_mem_read(cm->h.uc, sp + 0x20u + 8u * (uint32_t)i, &dregs[i], 8) == UC_ERR_OK;
+            ok = mem_read(cm, sp + 0x20u + 8u * (uint32_t)i, &dregs[i], 8);
         if (ok)
-            ok = uc_mem_read(cm->h.uc, sp + 0x60u, &fpscr, 4) == UC_ERR_OK;
+            ok = mem_read(cm, sp + 0x60u, &fpscr, 4);
     }
     if (!ok) {
         cm->s.active[ipsr] = 1;

@@ -81,6 +81,7 @@ typedef struct cm_host {
     void (*reset_request)(void *m, emu_reset_kind_t kind, const char *why);
     void (*attention)(void *m);       /* something became pending: check at the next block */
     void (*deadline_changed)(void *m);
+    void (*mem_used)(void *m, uint32_t addr, uint32_t len);   /* optional: before a host read */
 } cm_host_t;
 
 typedef struct cortexm {

@@ -176,7 +176,21 @@ void emu_net_link_changed(emu_machine_t *m);
  * instruction-count time base. Left out: absolute time and instruction count, flash wear and
  * statistics, the event log, peripheral statistics. Two machines fed alike run alike from now
  * on, shifted in time (the sweep runner shares recoveries on it). Deterministic; no allocation. */
-void emu_fingerprint(emu_machine_t *m, emu_feed_fn feed, void *ctx);
+#define EMU_FP_NO_FLASH_DATA 1u        /* flags: leave the flash contents out (the caller compares
+                                          them itself, e.g. only where a run used them) */
+void emu_fingerprint(emu_machine_t *m, unsigned flags, emu_feed_fn feed, void *ctx);
+
+/* Flash dependence tracking (flash.h "Dependence tracking"): from emu_track_begin on, every flash
+ * granule (emu_track_granule bytes: the CPU's page, 1 KiB) records whether its contents were
+ * used before a complete erase overwrote them. Uses seen: CPU loads (the first load of a page
+ * after begin traps once: loads cost nothing more afterwards), instruction fetches (the block
+ * hook), vector and exception-frame reads, emu_mem_read, and every flash engine operation. Host
+ * code that reads flash_mem() itself must report with emu_track_use. emu_track_end stops it (the
+ * states stay readable through flash_track_states). Costs ~0.3 ms at begin. */
+int emu_track_begin(emu_machine_t *m);
+void emu_track_end(emu_machine_t *m);
+void emu_track_use(emu_machine_t *m, uint32_t addr, uint32_t len);
+uint32_t emu_track_granule(const emu_machine_t *m);
 
 /* Snapshots: whole machine (CPU, RAM, flash, peripherals, NVIC/SCS, time, counters). */
 typedef struct emu_snapshot emu_snapshot_t;

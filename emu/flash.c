@@ -40,6 +40,9 @@ struct flash {
     void *change_ctx;
     uint64_t now_ns, insns;             /* clock set by flash_set_clock */
     uint32_t pc;
+    uint8_t *track;                     /* per granule: flash_track_t (flash_track_begin) */
+    uint32_t track_shift, track_count;
+    bool tracking;
 };
 
 /* Plain header of a snapshot; followed by the array and the erase counters. */
@@ -195,6 +198,7 @@ void flash_destroy(flash_t *f)
     free(f->mem);
     free(f->erases);
     free(f->log);
+    free(f->track);
     free(f);
 }
 
@@ -247,10 +251,71 @@ void flash_set_clock(flash_t *f, uint64_t time_ns, uint64_t insns, uint32_t pc)
     f->pc = pc;
 }
 
+/* ---- dependence tracking ------------------------------------------------------------------ */
+
+int flash_track_begin(flash_t *f, uint32_t granule)
+{
+    if (!is_pow2(granule) || granule < f->cfg.program_unit)
+        return FLASH_ERR_CONFIG;
+    uint32_t shift = 0;
+    while ((1u << shift) < granule)
+        shift++;
+    uint32_t count = (uint32_t)(((uint64_t)f->size + granule - 1) >> shift);
+    if (!f->track || count != f->track_count) {
+        uint8_t *t = realloc(f->track, count);
+        if (!t)
+            return FLASH_ERR_NOMEM;
+        f->track = t;
+    }
+    memset(f->track, FLASH_TRACK_NONE, count);
+    f->track_shift = shift;
+    f->track_count = count;
+    f->tracking = true;
+    return FLASH_OK;
+}
+
+void flash_track_end(flash_t *f) { f->tracking = false; }
+
+const uint8_t *flash_track_states(const flash_t *f, uint32_t *count, uint32_t *granule)
+{
+    if (count)
+        *count = f->track ? f->track_count : 0;
+    if (granule)
+        *granule = f->track ? 1u << f->track_shift : 0;
+    return f->track;
+}
+
+/* The first event of the granules overlapping array range [off, off+len): `erased` marks those
+ * the range covers whole as ERASED and the others USED; otherwise all are USED. (The states are
+ * bookkeeping, not the array: flash_is_erased records through a const flash.) */
+static void track_mark(const flash_t *f, uint32_t off, uint32_t len, bool erased)
+{
+    if (!f->tracking || !len || off >= f->size)
+        return;
+    if (len > f->size - off)
+        len = f->size - off;
+    uint32_t g0 = off >> f->track_shift, g1 = (off + len - 1) >> f->track_shift;
+    uint32_t gsz = 1u << f->track_shift;
+    for (uint32_t g = g0; g <= g1; g++) {
+        if (f->track[g] != FLASH_TRACK_NONE)
+            continue;
+        uint32_t gs = g << f->track_shift;
+        bool whole = off <= gs && (uint64_t)off + len >= (uint64_t)gs + gsz;
+        f->track[g] = erased && whole ? FLASH_TRACK_ERASED : FLASH_TRACK_USED;
+    }
+}
+
+void flash_track_use(flash_t *f, uint32_t addr, uint32_t len)
+{
+    if (f->tracking && addr - f->cfg.base < f->size)
+        track_mark(f, addr - f->cfg.base, len, false);
+}
+
 bool flash_is_erased(const flash_t *f, uint32_t addr, uint32_t len)
 {
     if (!flash_contains(f, addr, len))
         return false;
+    track_mark(f, addr - f->cfg.base, len, false);
     const uint8_t *p = f->mem + (addr - f->cfg.base);
     for (uint32_t i = 0; i < len; i++)
         if (p[i] != 0xFF)
@@ -359,6 +424,7 @@ int flash_program(flash_t *f, uint32_t addr, const uint8_t *data, uint32_t len, 
     uint32_t units = len / unit;
     if (busy_ns)
         *busy_ns = (uint64_t)units * f->cfg.t_program_unit_ns;
+    track_mark(f, off, len, false);      /* the defect check and the AND read the old bits */
 
     bool defect = false;
     for (uint32_t u = 0; u < units && !defect; u++)
@@ -426,11 +492,13 @@ static int flash_erase_range(flash_t *f, flash_op_kind_t kind, uint32_t off, uin
                 memset(f->mem + start, 0xFF, size);
             else
                 flash_erase_torn(f, op->seq, start, size);
+            track_mark(f, start, size, i < stop);
             flash_count_erase(f, i);
             s = start + size;
         }
     } else {
         memset(f->mem + off, 0xFF, len);
+        track_mark(f, off, len, true);
         for (uint32_t i = first; i <= last; i++)
             flash_count_erase(f, i);
     }
@@ -478,6 +546,7 @@ int flash_host_write(flash_t *f, uint32_t addr, const uint8_t *data, uint32_t le
 {
     if (!flash_contains(f, addr, len))
         return FLASH_ERR_RANGE;
+    track_mark(f, addr - f->cfg.base, len, false);
     memcpy(f->mem + (addr - f->cfg.base), data, len);
     flash_changed(f, addr - f->cfg.base, len);
     return FLASH_OK;
@@ -487,6 +556,7 @@ int flash_host_erase(flash_t *f, uint32_t addr, uint32_t len)
 {
     if (!flash_contains(f, addr, len))
         return FLASH_ERR_RANGE;
+    track_mark(f, addr - f->cfg.base, len, false);
     memset(f->mem + (addr - f->cfg.base), 0xFF, len);
     flash_changed(f, addr - f->cfg.base, len);
     return FLASH_OK;
@@ -550,6 +620,7 @@ void flash_snapshot_load(flash_t *f, const void *buf)
         hi -= STEP;
     while (hi > lo && f->mem[hi - 1] == mem[hi - 1])
         hi--;
+    track_mark(f, 0, f->size, false);
     memcpy(f->mem, mem, f->size);
     memcpy(f->erases, mem + f->size, (size_t)f->sector_count * sizeof(uint32_t));
     f->stats = h.stats;

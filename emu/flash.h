@@ -139,6 +139,30 @@ uint32_t flash_log_total(const flash_t *f);
 const flash_op_t *flash_log_get(const flash_t *f, uint32_t seq); /* NULL if not kept */
 void flash_stats(const flash_t *f, flash_stats_t *out);
 
+/* Dependence tracking: which parts of the array a stretch of a run depended on. Between
+ * flash_track_begin and flash_track_end every granule (a power of two >= the program unit)
+ * records the first thing that happened to it:
+ *   FLASH_TRACK_USED   its old contents mattered: read (flash_track_use: the machine reports CPU
+ *                      loads and fetches and host reads), blank-checked, programmed (the result
+ *                      depends on the old bits), erased only in part (torn, or a sector smaller
+ *                      than the granule), or written or restored by the host;
+ *   FLASH_TRACK_ERASED a complete erase came first: nothing that followed saw the old contents;
+ *   FLASH_TRACK_NONE   nothing yet.
+ * Only the first event counts, so a reporter may report a granule's reads once. Two states that
+ * differ only in granules a run leaves NONE or ERASED lead to the same run (the caller still has
+ * to treat NONE as used if anything reads the array after the stretch). */
+typedef enum flash_track {
+    FLASH_TRACK_NONE = 0,
+    FLASH_TRACK_USED = 1,
+    FLASH_TRACK_ERASED = 2,
+} flash_track_t;
+
+int flash_track_begin(flash_t *f, uint32_t granule);   /* FLASH_ERR_CONFIG: bad granule */
+void flash_track_end(flash_t *f);                      /* stop recording; the states stay readable */
+void flash_track_use(flash_t *f, uint32_t addr, uint32_t len);   /* CPU address; outside: ignored */
+/* The states (NULL before the first begin), their count and the granule size. */
+const uint8_t *flash_track_states(const flash_t *f, uint32_t *count, uint32_t *granule);
+
 /* Snapshot: contents, wear counters, stats, log position (not the log ring itself). */
 size_t flash_snapshot_size(const flash_t *f);
 void flash_snapshot_save(const flash_t *f, void *buf);

@@ -103,6 +103,8 @@ struct emu_machine {
     flash_hook_fn user_flash_hook;
     void *user_flash_ctx;
     uint8_t code_pages[256];          /* flash 4 KiB pages with translated code (1 MiB max) */
+    bool tracking;                    /* emu_track_begin: flash mapped without read permission */
+    uint32_t page_size;               /* the CPU's page (UC_QUERY_PAGE_SIZE): tracking granule */
     struct { uint32_t addr, size_n; } icache[4096];  /* flash blocks: addr -> size<<16 | insns */
     uint32_t last_insn_pc;            /* exact PC in trace_code mode */
     uint32_t mem_fault_addr;          /* address of the last invalid access */

@@ -496,11 +496,24 @@ typedef struct conv_entry {
     bool used;
     uint32_t boots;
     char outcome[96];
+    uint8_t *dead;                    /* bitmap of flash granules untouched in this state that the
+                                         rest of the run erased before using them (NULL: none) */
 } conv_entry_t;
+
+typedef struct conv_pon {             /* a finished recovery's power-on state */
+    uint8_t base[CUT_HASH_SIZE];      /* its key without the flash contents (conv_key) */
+    uint8_t content[CUT_HASH_SIZE];   /* the contents of the granules in `live` (live_hash) */
+    uint8_t *live;                    /* bitmap: granules the recovery used (not erased first) */
+    uint32_t ngran;
+    uint32_t boots;
+    char outcome[96];
+} conv_pon_t;
 
 typedef struct conv_table {           /* shared by a sweep's workers, under the worker lock */
     conv_entry_t *e;
     size_t cap, n;
+    conv_pon_t *pon;
+    size_t npon, cappon;
 } conv_table_t;
 
 typedef struct conv_run {             /* one worker's current recovery */
@@ -511,14 +524,24 @@ typedef struct conv_run {             /* one worker's current recovery */
     uint32_t hit_boots;
     char hit_outcome[96];
     uint8_t (*keys)[CUT_HASH_SIZE];   /* this recovery's checkpoints so far */
+    uint8_t **nones;                  /* per checkpoint: bitmap of the granules untouched then */
     size_t nkeys, capkeys;
     /* the recovery's own counters (recover()) */
     uint32_t mode, boot, resets0;
     uint64_t t0;
+    /* its power-on state (flash dependence tracking, emu_track_begin) */
+    bool tracking;                    /* tracking since power-on */
+    bool pon_due;                     /* compare the power-on state at the next drive() */
+    bool pon_have;                    /* pon_base and ghash hold it */
+    uint8_t pon_base[CUT_HASH_SIZE];
+    uint64_t *ghash;                  /* per granule: hash of its contents at power-on */
+    uint32_t ngran;
+    uint8_t *hit_dead;                /* the entry it ended on: its dead bitmap (copy), or NULL */
 } conv_run_t;
 
 static bool conv_check(session_t *ss, const drive_ctx_t *dc);
-static void conv_publish(conv_run_t *cv, const struct run_cut *rc);
+static bool conv_poweron(session_t *ss, const drive_ctx_t *dc);
+static void conv_publish(session_t *ss, const struct run_cut *rc);
 
 /* Run until `u` holds (or the device's power is cut by an armed hook, or the invariant fails).
  * not_reached receives a description when the condition was not reached. */
@@ -535,7 +558,15 @@ static drive_res_t drive(session_t *ss, const scn_until_t *u, scn_pos_t pos, cha
     uint64_t deadline = t0 + (u->timeout_ns ? u->timeout_ns : DEFAULT_TIMEOUT_NS);
     uint32_t resets0 = total_resets(m);
     uint64_t con0 = emu_console_total(m);
+    uint64_t time_target = u->kind == SCN_UNTIL_TIME ? t0 + u->time_ns : 0;
     not_reached[0] = 0;
+    if (ss->conv && ss->conv->pon_due) {
+        /* a recovery's power-on: the rest may be a finished recovery's (recovery sharing) */
+        ss->conv->pon_due = false;
+        drive_ctx_t dc = { u, t0, deadline, time_target, con0, resets0 };
+        if (conv_poweron(ss, &dc))
+            return DRIVE_SHARED;
+    }
     if (u->kind == SCN_UNTIL_FLASH_OP) {
         ss->hk.armed = 2;
         ss->hk.sel = u->op;
@@ -552,7 +583,6 @@ static drive_res_t drive(session_t *ss, const scn_until_t *u, scn_pos_t pos, cha
         if (!u->has_version || (valid && v == u->version))
             return DRIVE_REACHED;
     }
-    uint64_t time_target = u->kind == SCN_UNTIL_TIME ? t0 + u->time_ns : 0;
     for (;;) {
         emu_stop_t st;
         memset(&st, 0, sizeof st);
@@ -1202,6 +1232,7 @@ static void server_step(session_t *ss, const scn_step_t *st)
 
 static scn_hdr_state_t header_state(session_t *ss, uint32_t hdr_addr, uint32_t body_addr, uint32_t body_max)
 {
+    emu_track_use(ss->m, hdr_addr, MBED_HDR_V2_SIZE);     /* a recovery's verdict may read it */
     uint8_t *mem = flash_mem(emu_flash(ss->m)) + (hdr_addr - ss->l.flash_base);
     if (mbed_hdr_detect(mem, MBED_HDR_V2_SIZE) == MBED_HDR_FMT_ERASED)
         return SCN_HDR_ERASED;
@@ -1210,6 +1241,7 @@ static scn_hdr_state_t header_state(session_t *ss, uint32_t hdr_addr, uint32_t b
         h.firmware_size > body_max)
         return SCN_HDR_INVALID;
     uint8_t sha[32];
+    emu_track_use(ss->m, body_addr, (uint32_t)h.firmware_size);
     image_sha256(flash_mem(emu_flash(ss->m)) + (body_addr - ss->l.flash_base), (size_t)h.firmware_size, sha);
     return memcmp(sha, h.firmware_hash, 32) == 0 ? SCN_HDR_VALID : SCN_HDR_INVALID;
 }
@@ -1535,6 +1567,8 @@ static int select_ops(session_t *ss, const op_rec_t *ops, size_t nops, const scn
     return 0;
 }
 
+static void conv_begin(session_t *ss, uint32_t mode, bool poweron);
+
 /* After a cut: power returns and the device boots (up to max_boots times) until expect holds.
  * Fills the cut's pass/boots/outcome; message/details on failure. */
 static void recover(session_t *ss, run_cut_t *rc, bool full_evidence, bool powered)
@@ -1560,13 +1594,8 @@ static void recover(session_t *ss, run_cut_t *rc, bool full_evidence, bool power
         uint32_t resets0 = total_resets(ss->m);
         uint64_t t0 = emu_time_ns(ss->m);
         ss->nversions = 0;                           /* the versions that run after the cut */
-        if (ss->conv) {
-            ss->conv->active = true;
-            ss->conv->mode = 1;
-            ss->conv->boot = 1;
-            ss->conv->t0 = t0;
-            ss->conv->resets0 = resets0;
-        }
+        if (ss->conv)
+            conv_begin(ss, 1, !powered);
         drive_res_t r = drive(ss, &uv, s->sweep.pos, nr, sizeof nr);
         rc->boots = total_resets(ss->m) - resets0 + 1;   /* + the power-on after the cut */
         if (r == DRIVE_SHARED)
@@ -1596,12 +1625,8 @@ static void recover(session_t *ss, run_cut_t *rc, bool full_evidence, bool power
         boot = 1;
         goto done;
     }
-    if (ss->conv) {
-        ss->conv->active = true;
-        ss->conv->mode = 2;
-        ss->conv->t0 = emu_time_ns(ss->m);
-        ss->conv->resets0 = total_resets(ss->m);
-    }
+    if (ss->conv)
+        conv_begin(ss, 2, !powered);
     for (boot = 1; boot <= max_boots; boot++) {
         ss->failed = false;
         ss->why.len = 0;
@@ -1656,7 +1681,7 @@ static void recover(session_t *ss, run_cut_t *rc, bool full_evidence, bool power
 done:
     rc->pass = pass && !ss->failed;
     if (ss->conv)
-        conv_publish(ss->conv, rc);
+        conv_publish(ss, rc);
     if (!rc->pass) {
         if (!ss->failed)
             fail(ss, s->sweep.pos, "expectations not met after the cut");
@@ -1673,7 +1698,7 @@ shared:
     rc->pass = true;
     rc->boots = ss->conv->hit_boots;
     snprintf(rc->outcome, sizeof rc->outcome, "%s", ss->conv->hit_outcome);
-    conv_publish(ss->conv, rc);
+    conv_publish(ss, rc);
 }
 
 /* What the session knows about the run beside the machine, saved and restored with every
@@ -1899,10 +1924,25 @@ static size_t representative(const worker_t *w, size_t i)
  * recovery's own counters (boot number, resets and time since the cut) and drive()'s (time and
  * resets left). When a finished recovery passed through the same hash, this one ends there with
  * its verdict: same verdict, same outcome text, same boots, as if it had run to the end (a
- * passing verdict only: failures always run in full, for their evidence). Reports therefore do
- * not depend on which recoveries happened to finish first (-j). Used where cut de-duplication
- * is (not with max_time / max_wear expectations, nested sweeps or replays) and not with
- * --no-share. */
+ * passing verdict only: failures always run in full, for their evidence).
+ *
+ * Power-on states. Many recoveries differ only in flash they never look at: a cut anywhere in
+ * an update's download leaves a different part of the candidate written, and every recovery
+ * boots, re-checks the manifest's signature and erases the candidate before reading it. So each
+ * recovery also tracks which flash granules it used (emu_track_begin at power-on: read, fetched,
+ * programmed or blank-checked before any complete erase of them). A finished recovery publishes
+ * its power-on state as its key without the flash contents (base) plus the contents of the
+ * granules it used (live); a later recovery whose power-on state has the same base and the same
+ * contents in those granules runs the same instructions on the same data (the granules it has
+ * different are erased before anything reads them) and takes the verdict at power-on. A
+ * recovery that ended on another's erase checkpoint knows its own granules up to there; for the
+ * ones still untouched, the other recovery's entry says which it erased first (its "dead"
+ * bitmap: untouched at that checkpoint, erased first afterwards); everything else counts as
+ * used, including granules nothing touched at all (the verdict reads flash at the end).
+ *
+ * Reports therefore do not depend on which recoveries happened to finish first (-j). Used where
+ * cut de-duplication is (not with max_time / max_wear expectations, nested sweeps or replays)
+ * and not with --no-share. */
 static void conv_checkpoint_due(session_t *ss)
 {
     if (!ss->conv->active)
@@ -1921,29 +1961,47 @@ static size_t conv_slot(const conv_table_t *t, const uint8_t *key)
     return i;
 }
 
-/* Under the lock. Keeps the first entry for a key (all of them say the same). */
-static void conv_put(conv_table_t *t, const uint8_t *key, uint32_t boots, const char *outcome)
+/* Under the lock. Keeps the first entry for a key (all of them say the same); takes `dead`. */
+static void conv_put(conv_table_t *t, const uint8_t *key, uint32_t boots, const char *outcome, uint8_t *dead)
 {
     if ((t->n + 1) * 2 > t->cap) {
         size_t ncap = t->cap ? t->cap * 2 : 1024;
         conv_entry_t *ne = calloc(ncap, sizeof *ne);
-        if (!ne)
+        if (!ne) {
+            free(dead);
             return;
-        conv_table_t nt = { ne, ncap, 0 };
+        }
+        conv_table_t nt = { ne, ncap, 0, NULL, 0, 0 };
         for (size_t i = 0; i < t->cap; i++)
             if (t->e[i].used)
                 nt.e[conv_slot(&nt, t->e[i].key)] = t->e[i], nt.n++;
         free(t->e);
-        *t = nt;
+        t->e = nt.e;
+        t->cap = nt.cap;
+        t->n = nt.n;
     }
     size_t i = conv_slot(t, key);
-    if (t->e[i].used)
+    if (t->e[i].used) {
+        free(dead);
         return;
+    }
     t->e[i].used = true;
     memcpy(t->e[i].key, key, CUT_HASH_SIZE);
     t->e[i].boots = boots;
     snprintf(t->e[i].outcome, sizeof t->e[i].outcome, "%s", outcome);
+    t->e[i].dead = dead;
     t->n++;
+}
+
+static void conv_table_free(conv_table_t *t)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        free(t->e[i].dead);
+    free(t->e);
+    for (size_t i = 0; i < t->npon; i++)
+        free(t->pon[i].live);
+    free(t->pon);
+    memset(t, 0, sizeof *t);
 }
 
 static void xxh_feed(void *ctx, const void *data, size_t len)
@@ -1951,26 +2009,27 @@ static void xxh_feed(void *ctx, const void *data, size_t len)
     XXH3_128bits_update(ctx, data, len);
 }
 
-/* At a stop after an erase: hash, look up, remember. True: a finished recovery went on from
- * this very state (its verdict is in conv->hit_*). */
-static bool conv_check(session_t *ss, const drive_ctx_t *dc)
+static bool bit_get(const uint8_t *b, uint32_t i) { return (b[i >> 3] >> (i & 7)) & 1; }
+static void bit_set(uint8_t *b, uint32_t i) { b[i >> 3] |= (uint8_t)(1u << (i & 7)); }
+
+/* The state's key: the machine's fingerprint (flags: EMU_FP_NO_FLASH_DATA for a power-on base)
+ * with the update server's state, the session's marks and the counters of the recovery and of
+ * drive(). */
+static void conv_key(session_t *ss, const drive_ctx_t *dc, unsigned flags, uint8_t key[CUT_HASH_SIZE])
 {
     conv_run_t *cv = ss->conv;
-    if (!cv->due)
-        return false;
-    cv->due = false;
     emu_machine_t *m = ss->m;
     uint64_t now = emu_time_ns(m);
     XXH3_state_t h;
     XXH3_INITSTATE(&h);
     XXH3_128bits_reset(&h);
-    emu_fingerprint(m, xxh_feed, &h);
+    emu_fingerprint(m, flags, xxh_feed, &h);
     hash_server(ss, &h);
     struct {
         uint64_t since_t0, deadline_left, target_left, con_since, rec_since_t0;
         uint32_t resets_since, rec_resets_since, mode, boot, until_kind, has_version;
         uint64_t version, nversions, ops_since_poweron;
-        uint32_t app_starts, gen, cut_done, failed, hk_armed;
+        uint32_t app_starts, gen, cut_done, failed, hk_armed, flags;
     } k;
     memset(&k, 0, sizeof k);
     k.since_t0 = now - dc->t0;
@@ -1992,10 +2051,93 @@ static bool conv_check(session_t *ss, const drive_ctx_t *dc)
     k.cut_done = ss->cut_done;
     k.failed = ss->failed;
     k.hk_armed = (uint32_t)ss->hk.armed;
+    k.flags = flags;
     XXH3_128bits_update(&h, &k, sizeof k);
     XXH3_128bits_update(&h, ss->versions_ran, ss->nversions * sizeof ss->versions_ran[0]);
-    uint8_t key[CUT_HASH_SIZE];
     XXH128_canonicalFromHash((XXH128_canonical_t *)(void *)key, XXH3_128bits_digest(&h));
+}
+
+/* Hash of the contents of the granules in `live`, from their per-granule hashes. */
+static void live_hash(const uint64_t *ghash, uint32_t ngran, const uint8_t *live, uint8_t out[CUT_HASH_SIZE])
+{
+    XXH3_state_t h;
+    XXH3_INITSTATE(&h);
+    XXH3_128bits_reset(&h);
+    for (uint32_t g = 0; g < ngran; g++)
+        if (bit_get(live, g))
+            XXH3_128bits_update(&h, &ghash[g], sizeof ghash[g]);
+    XXH3_128bits_update(&h, &ngran, sizeof ngran);
+    XXH128_canonicalFromHash((XXH128_canonical_t *)(void *)out, XXH3_128bits_digest(&h));
+}
+
+/* A copy of the tracker's untouched granules as a bitmap (NULL when not tracking). */
+static uint8_t *track_bitmap(session_t *ss, uint8_t want)
+{
+    uint32_t n;
+    const uint8_t *st = flash_track_states(emu_flash(ss->m), &n, NULL);
+    if (!ss->conv->tracking || !st || n != ss->conv->ngran)
+        return NULL;
+    uint8_t *b = calloc((n + 7) / 8, 1);
+    if (b)
+        for (uint32_t g = 0; g < n; g++)
+            if (st[g] == want)
+                bit_set(b, g);
+    return b;
+}
+
+/* At power-on (a recovery begins; tracking since just now): true when a finished recovery began
+ * from a state equal to this one wherever it used the flash (its verdict is in conv->hit_*). */
+static bool conv_poweron(session_t *ss, const drive_ctx_t *dc)
+{
+    conv_run_t *cv = ss->conv;
+    if (!cv->tracking)
+        return false;
+    flash_t *f = emu_flash(ss->m);
+    uint32_t gran = emu_track_granule(ss->m), size = flash_size(f);
+    uint32_t n = (uint32_t)(((uint64_t)size + gran - 1) / gran);
+    if (n != cv->ngran) {
+        uint64_t *g = realloc(cv->ghash, (size_t)n * sizeof *g);
+        if (!g)
+            return false;
+        cv->ghash = g;
+        cv->ngran = n;
+    }
+    const uint8_t *mem = flash_mem(f);
+    for (uint32_t g = 0; g < n; g++) {
+        uint32_t off = g * gran;
+        cv->ghash[g] = XXH3_64bits(mem + off, size - off < gran ? size - off : gran);
+    }
+    conv_key(ss, dc, EMU_FP_NO_FLASH_DATA, cv->pon_base);
+    bool found = false;
+    pthread_mutex_lock(cv->lock);
+    const conv_table_t *t = cv->table;
+    for (size_t i = 0; i < t->npon && !found; i++) {
+        const conv_pon_t *p = &t->pon[i];
+        if (p->ngran != n || memcmp(p->base, cv->pon_base, CUT_HASH_SIZE))
+            continue;
+        uint8_t c[CUT_HASH_SIZE];
+        live_hash(cv->ghash, n, p->live, c);
+        if (!memcmp(c, p->content, CUT_HASH_SIZE)) {
+            found = true;
+            cv->hit_boots = p->boots;
+            snprintf(cv->hit_outcome, sizeof cv->hit_outcome, "%s", p->outcome);
+        }
+    }
+    pthread_mutex_unlock(cv->lock);
+    cv->pon_have = !found;
+    return found;
+}
+
+/* At a stop after an erase: hash, look up, remember. True: a finished recovery went on from
+ * this very state (its verdict is in conv->hit_*, its dead bitmap in conv->hit_dead). */
+static bool conv_check(session_t *ss, const drive_ctx_t *dc)
+{
+    conv_run_t *cv = ss->conv;
+    if (!cv->due)
+        return false;
+    cv->due = false;
+    uint8_t key[CUT_HASH_SIZE];
+    conv_key(ss, dc, 0, key);
 
     pthread_mutex_lock(cv->lock);
     conv_table_t *t = cv->table;
@@ -2006,6 +2148,10 @@ static bool conv_check(session_t *ss, const drive_ctx_t *dc)
             found = true;
             cv->hit_boots = t->e[i].boots;
             snprintf(cv->hit_outcome, sizeof cv->hit_outcome, "%s", t->e[i].outcome);
+            free(cv->hit_dead);
+            cv->hit_dead = NULL;
+            if (t->e[i].dead && (cv->hit_dead = malloc((cv->ngran + 7) / 8)))
+                memcpy(cv->hit_dead, t->e[i].dead, (cv->ngran + 7) / 8);
         }
     }
     pthread_mutex_unlock(cv->lock);
@@ -2014,26 +2160,101 @@ static bool conv_check(session_t *ss, const drive_ctx_t *dc)
     if (cv->nkeys == cv->capkeys) {
         size_t nc = cv->capkeys ? cv->capkeys * 2 : 64;
         uint8_t (*nk)[CUT_HASH_SIZE] = realloc(cv->keys, nc * sizeof *nk);
-        if (!nk)
+        if (nk)
+            cv->keys = nk;
+        uint8_t **nn = nk ? realloc(cv->nones, nc * sizeof *nn) : NULL;
+        if (nn)
+            cv->nones = nn;
+        if (!nk || !nn)
             return false;
-        cv->keys = nk;
         cv->capkeys = nc;
     }
+    cv->nones[cv->nkeys] = track_bitmap(ss, FLASH_TRACK_NONE);
     memcpy(cv->keys[cv->nkeys++], key, CUT_HASH_SIZE);
     return false;
 }
 
-/* A recovery ended with this verdict: every state it passed through leads to it. */
-static void conv_publish(conv_run_t *cv, const run_cut_t *rc)
+/* Power has just returned after a cut: the recovery's counters; tracking starts (when it cannot,
+ * the recovery only shares at erases). */
+static void conv_begin(session_t *ss, uint32_t mode, bool poweron)
 {
+    conv_run_t *cv = ss->conv;
+    cv->active = true;
+    cv->mode = mode;
+    cv->boot = 1;
+    cv->t0 = emu_time_ns(ss->m);
+    cv->resets0 = total_resets(ss->m);
+    cv->pon_have = false;
+    cv->tracking = poweron && emu_track_begin(ss->m) == EMU_OK;
+    cv->pon_due = cv->tracking;
+    free(cv->hit_dead);
+    cv->hit_dead = NULL;
+}
+
+/* A recovery ended with this verdict: every state it passed through leads to it. */
+static void conv_publish(session_t *ss, const run_cut_t *rc)
+{
+    conv_run_t *cv = ss->conv;
+    uint8_t *dead = NULL;             /* granules this recovery's whole run erased before using */
+    uint32_t n = cv->ngran;
+    if (rc->pass && cv->tracking && (dead = track_bitmap(ss, FLASH_TRACK_ERASED)) && cv->hit_dead) {
+        /* ended on another's checkpoint: its future decides for the granules untouched here */
+        uint8_t *none = track_bitmap(ss, FLASH_TRACK_NONE);
+        for (uint32_t i = 0; none && i < (n + 7) / 8; i++)
+            dead[i] |= none[i] & cv->hit_dead[i];
+        if (!none) {
+            free(dead);
+            dead = NULL;
+        }
+        free(none);
+    }
     if (rc->pass) {
         pthread_mutex_lock(cv->lock);
-        for (size_t i = 0; i < cv->nkeys; i++)
-            conv_put(cv->table, cv->keys[i], rc->boots, rc->outcome);
+        for (size_t i = 0; i < cv->nkeys; i++) {
+            uint8_t *d = NULL;
+            if (dead && cv->nones[i] && (d = malloc((n + 7) / 8)))
+                for (uint32_t j = 0; j < (n + 7) / 8; j++)
+                    d[j] = cv->nones[i][j] & dead[j];
+            conv_put(cv->table, cv->keys[i], rc->boots, rc->outcome, d);
+        }
+        conv_table_t *t = cv->table;
+        if (dead && cv->pon_have) {
+            if (t->npon == t->cappon) {
+                size_t nc = t->cappon ? t->cappon * 2 : 16;
+                conv_pon_t *np = realloc(t->pon, nc * sizeof *np);
+                if (np) {
+                    t->pon = np;
+                    t->cappon = nc;
+                }
+            }
+            uint8_t *live = t->npon < t->cappon ? malloc((n + 7) / 8) : NULL;
+            if (live) {
+                conv_pon_t *p = &t->pon[t->npon++];
+                memset(p, 0, sizeof *p);
+                for (uint32_t j = 0; j < (n + 7) / 8; j++)
+                    live[j] = (uint8_t)~dead[j];
+                if (n % 8)
+                    live[n / 8] &= (uint8_t)((1u << (n % 8)) - 1);
+                p->live = live;
+                p->ngran = n;
+                memcpy(p->base, cv->pon_base, CUT_HASH_SIZE);
+                live_hash(cv->ghash, n, live, p->content);
+                p->boots = rc->boots;
+                snprintf(p->outcome, sizeof p->outcome, "%s", rc->outcome);
+            }
+        }
         pthread_mutex_unlock(cv->lock);
     }
+    free(dead);
+    for (size_t i = 0; i < cv->nkeys; i++)
+        free(cv->nones[i]);
     cv->nkeys = 0;
-    cv->due = cv->active = false;
+    cv->due = cv->active = cv->pon_due = cv->pon_have = false;
+    free(cv->hit_dead);
+    cv->hit_dead = NULL;
+    if (cv->tracking)
+        emu_track_end(ss->m);
+    cv->tracking = false;
 }
 
 static run_cut_t *new_cut(const cutpt_t *c)
@@ -2254,6 +2475,9 @@ static void *worker_body(worker_t *w)
     }
     ss.conv = NULL;
     free(cv.keys);
+    free(cv.nones);
+    free(cv.ghash);
+    free(cv.hit_dead);
     emu_snapshot_free(w->initial);
     for (size_t i = 0; i < w->nsnaps; i++)
         emu_snapshot_free(w->snaps[i].snap);
@@ -2396,7 +2620,7 @@ static int run_sweep(session_t *base, const run_opts_t *o, int jobs, const bool 
 out:
     if (barrier_ok)
         pthread_barrier_destroy(&barrier);
-    free(conv.e);
+    conv_table_free(&conv);
     free(hash);
     free(hashed);
     free(res);

@@ -192,7 +192,10 @@ static void ftfe_irq_update(ftfe_t *t)
 /* Byte of the flash array, 0xFF beyond its end (e.g. an FCF on a tiny test array). */
 static uint8_t ftfe_flash_byte(ftfe_t *t, uint32_t off)
 {
-    return off < flash_size(t->flash) ? flash_mem(t->flash)[off] : 0xFF;
+    if (off >= flash_size(t->flash))
+        return 0xFF;
+    flash_track_use(t->flash, flash_config(t->flash)->base + off, 1);
+    return flash_mem(t->flash)[off];
 }
 
 /* RM: FPROT region n (size = flash size / 32) is protected when bit n of FPROT3..0 reads 0. */
@@ -561,7 +564,10 @@ static void ftfe_destroy(periph_t *p) { free(p); }
 static void *ftfe_state(periph_t *p) { return &ftfe_of(p)->s; }
 
 /* The completion time relative to now (while busy), the launch's op-log position relative to the
- * log's end (it names the operation in events). The FlexRAM is machine RAM: the machine feeds it. */
+ * log's end (it names the operation in events). The last command's code and target only matter
+ * while it runs (its completion event names them): left out when idle, so that two devices that
+ * last programmed different places are alike after a reset. The FlexRAM is machine RAM: the
+ * machine feeds it. */
 static void ftfe_fingerprint(periph_t *p, uint64_t now, emu_feed_fn feed, void *ctx)
 {
     ftfe_t *t = ftfe_of(p);
@@ -569,6 +575,8 @@ static void ftfe_fingerprint(periph_t *p, uint64_t now, emu_feed_fn feed, void *
     memcpy(&s, &t->s, sizeof s);
     s.done_ns = s.done_ns > now ? s.done_ns - now : 0;
     s.cmd_seq = flash_log_total(t->flash) - s.cmd_seq;
+    if (!s.busy)
+        s.cmd = 0, s.cmd_addr = s.cmd_len = s.cmd_seq = 0;
     feed(ctx, &s, sizeof s);
 }
 

@@ -37,7 +37,7 @@ static void feed(void *ctx, const void *data, size_t len)
 static uint64_t fingerprint(emu_machine_t *m)
 {
     fp_t f = { 0xCBF29CE484222325ull, 0 };
-    emu_fingerprint(m, feed, &f);
+    emu_fingerprint(m, 0, feed, &f);
     assert_true(f.n > 1024u * 1024u);      /* the flash at least */
     return f.h;
 }

@@ -1,6 +1,7 @@
 /*
  * Unit tests of the NOR flash engine (emu/flash.h): NOR rules, geometry, wear, defects, the
- * fault-injection hook (cut before / torn / cut after), change callbacks, log ring, snapshots.
+ * fault-injection hook (cut before / torn / cut after), change callbacks, log ring, snapshots,
+ * dependence tracking (the first event of each granule).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -722,6 +723,95 @@ static void test_snapshot_round_trip(void **state)
     flash_destroy(f);
 }
 
+/* ---- dependence tracking ------------------------------------------------------------------- */
+
+static uint8_t track_of(const flash_t *f, uint32_t addr)
+{
+    uint32_t n, g;
+    const uint8_t *st = flash_track_states(f, &n, &g);
+    assert_non_null(st);
+    assert_true(addr / g < n);
+    return st[addr / g];
+}
+
+/* The first event wins: a complete erase first means the old contents never mattered; a read,
+ * a blank check or a program first means they did; what comes after does not change it. */
+static void test_track_first_event(void **state)
+{
+    flash_t *f = new_k64f(1, FLASH_REPROGRAM_AND);
+    assert_null(flash_track_states(f, NULL, NULL));
+    assert_int_equal(flash_track_begin(f, 1000), FLASH_ERR_CONFIG);     /* not a power of two */
+    assert_int_equal(flash_track_begin(f, 4), FLASH_ERR_CONFIG);        /* below the program unit */
+    assert_int_equal(flash_track_begin(f, 1024), FLASH_OK);
+    uint32_t n, g;
+    flash_track_states(f, &n, &g);
+    assert_int_equal(n, 1024);
+    assert_int_equal(g, 1024);
+    for (uint32_t a = 0; a < 0x100000; a += 1024)
+        assert_int_equal(track_of(f, a), FLASH_TRACK_NONE);
+
+    uint8_t d[8] = { 0 };
+    flash_track_use(f, 0x1000, 4);                                      /* a read */
+    assert_int_equal(flash_erase_sector(f, 0x1000, NULL), FLASH_OK);    /* then an erase */
+    assert_int_equal(track_of(f, 0x1000), FLASH_TRACK_USED);
+    assert_int_equal(track_of(f, 0x1400), FLASH_TRACK_ERASED);          /* same sector, unread */
+    assert_int_equal(track_of(f, 0x1C00), FLASH_TRACK_ERASED);
+    flash_track_use(f, 0x1400, 4);                                      /* read after the erase */
+    assert_int_equal(flash_program(f, 0x1800, d, 8, NULL), FLASH_OK);
+    assert_int_equal(track_of(f, 0x1400), FLASH_TRACK_ERASED);
+    assert_int_equal(track_of(f, 0x1800), FLASH_TRACK_ERASED);
+    assert_int_equal(track_of(f, 0x2000), FLASH_TRACK_NONE);            /* next sector */
+
+    assert_int_equal(flash_program(f, 0x3000, d, 8, NULL), FLASH_OK);   /* program first */
+    assert_int_equal(flash_erase_sector(f, 0x3000, NULL), FLASH_OK);
+    assert_int_equal(track_of(f, 0x3000), FLASH_TRACK_USED);
+    assert_int_equal(track_of(f, 0x3400), FLASH_TRACK_ERASED);
+    assert_true(flash_is_erased(f, 0x4000 - 8, 16));                     /* blank check across two */
+    assert_int_equal(track_of(f, 0x3C00), FLASH_TRACK_ERASED);          /* erased before: stays */
+    assert_int_equal(track_of(f, 0x4000), FLASH_TRACK_USED);
+    uint8_t x = 0x5A;
+    assert_int_equal(flash_host_write(f, 0x5000, &x, 1), FLASH_OK);     /* host writes count */
+    assert_int_equal(track_of(f, 0x5000), FLASH_TRACK_USED);
+    flash_track_use(f, 0x200000, 4);                                    /* outside: ignored */
+
+    flash_track_end(f);                                                 /* stops recording */
+    flash_track_use(f, 0x6000, 4);
+    assert_int_equal(flash_erase_sector(f, 0x7000, NULL), FLASH_OK);
+    assert_int_equal(track_of(f, 0x6000), FLASH_TRACK_NONE);
+    assert_int_equal(track_of(f, 0x7000), FLASH_TRACK_NONE);
+    assert_int_equal(track_of(f, 0x1000), FLASH_TRACK_USED);            /* the result stays */
+    assert_int_equal(flash_track_begin(f, 2048), FLASH_OK);             /* begin starts afresh */
+    assert_int_equal(track_of(f, 0x1000), FLASH_TRACK_NONE);
+    flash_destroy(f);
+}
+
+/* An erase that does not finish saw the old contents (a torn sector keeps some of them); the
+ * sectors a torn block erase completed are ERASED; a cut before the erase touched nothing. */
+static void test_track_cut_erases(void **state)
+{
+    flash_t *f = new_k64f(5, FLASH_REPROGRAM_AND);
+    hook_rec_t h = { .action = FLASH_HOOK_CUT_BEFORE };
+    flash_set_hook(f, rec_hook, &h);
+    assert_int_equal(flash_track_begin(f, 1024), FLASH_OK);
+    assert_int_equal(flash_erase_sector(f, 0x8000, NULL), FLASH_ERR_CUT);
+    for (uint32_t a = 0x8000; a < 0x9000; a += 1024)
+        assert_int_equal(track_of(f, a), FLASH_TRACK_NONE);
+    h.action = FLASH_HOOK_TORN;
+    assert_int_equal(flash_erase_sector(f, 0x8000, NULL), FLASH_ERR_CUT);
+    for (uint32_t a = 0x8000; a < 0x9000; a += 1024)
+        assert_int_equal(track_of(f, a), FLASH_TRACK_USED);
+    assert_int_equal(flash_erase_block(f, 0x80000, NULL), FLASH_ERR_CUT);
+    uint32_t s = 128;                                  /* the torn sector: the first one not erased */
+    while (s < 256 && track_of(f, s * 4096) == FLASH_TRACK_ERASED)
+        s++;
+    assert_true(s < 256);
+    for (uint32_t i = 128; i < 256; i++)
+        for (uint32_t a = i * 4096; a < (i + 1) * 4096; a += 1024)
+            assert_int_equal(track_of(f, a), i < s ? FLASH_TRACK_ERASED : i == s ? FLASH_TRACK_USED
+                                                                              : FLASH_TRACK_NONE);
+    flash_destroy(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -746,6 +836,8 @@ int main(void)
         cmocka_unit_test(test_change_callback_ranges),
         cmocka_unit_test(test_log_ring_keeps_newest),
         cmocka_unit_test(test_snapshot_round_trip),
+        cmocka_unit_test(test_track_first_event),
+        cmocka_unit_test(test_track_cut_erases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
