@@ -2070,7 +2070,7 @@ static void live_hash(const uint64_t *ghash, uint32_t ngran, const uint8_t *live
     XXH128_canonicalFromHash((XXH128_canonical_t *)(void *)out, XXH3_128bits_digest(&h));
 }
 
-/* A copy of the tracker's untouched granules as a bitmap (NULL when not tracking). */
+/* The granules whose tracking state is `want`, as a bitmap (NULL when not tracking). */
 static uint8_t *track_bitmap(session_t *ss, uint8_t want)
 {
     uint32_t n;

@@ -644,6 +644,52 @@ static void test_state_snapshot_restores_busy(void **state)
     free(saved);
 }
 
+/* The fingerprint (what the sweep runner compares states with): the last command's target only
+ * counts while the command runs, so two devices that last programmed different places are alike
+ * after a reset. */
+static void fp_feed(void *ctx, const void *d, size_t n)
+{
+    uint64_t *h = ctx;
+    const uint8_t *p = d;
+    for (size_t i = 0; i < n; i++)
+        *h = (*h ^ p[i]) * 0x100000001B3ull;
+}
+
+static uint64_t ftfe_fp(fx_t *x)
+{
+    uint64_t h = 0xCBF29CE484222325ull;
+    x->p->ops->fingerprint(x->p, x->fk.now, fp_feed, &h);
+    return h;
+}
+
+static void test_fingerprint_leaves_out_an_idle_target(void **state)
+{
+    (void)state;
+    fx_t *a = fx_new(sizeof(((fx_t *)0)->flexram)), *b = fx_new(sizeof(((fx_t *)0)->flexram));
+    assert_int_equal(run_cmd(a, 0x07, 0x1000, 0, 0), FSTAT_CCIF);
+    assert_int_equal(run_cmd(b, 0x07, 0x2000, 0, 0), FSTAT_CCIF);
+    assert_int_equal(a->fk.now, b->fk.now);
+    a->p->ops->reset(a->p, EMU_RESET_POWER_ON);
+    b->p->ops->reset(b->p, EMU_RESET_POWER_ON);
+    assert_int_equal(ftfe_fp(a), ftfe_fp(b));
+    /* running: erase sectors 0x3000 and 0x3000 alike, then 0x4000 instead */
+    wr(a, 0x04, 4, 0x09003000);
+    wr(a, 0x00, 1, 0x80);
+    wr(b, 0x04, 4, 0x09003000);
+    wr(b, 0x00, 1, 0x80);
+    assert_int_equal(ftfe_fp(a), ftfe_fp(b));
+    b->fk.now = a->fk.now = a->p->ops->deadline(a->p);
+    a->p->ops->tick(a->p, a->fk.now);
+    b->p->ops->tick(b->p, b->fk.now);
+    wr(a, 0x04, 4, 0x09005000);
+    wr(a, 0x00, 1, 0x80);
+    wr(b, 0x04, 4, 0x09006000);
+    wr(b, 0x00, 1, 0x80);
+    assert_true(ftfe_fp(a) != ftfe_fp(b));
+    fx_teardown((void **)&a);
+    fx_teardown((void **)&b);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -674,6 +720,7 @@ int main(void)
         T(test_hook_cut_stops_the_machine),
         T(test_fcnfg_writable_bits),
         T(test_state_snapshot_restores_busy),
+        cmocka_unit_test(test_fingerprint_leaves_out_an_idle_target),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
