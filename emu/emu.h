@@ -186,7 +186,8 @@ void emu_fingerprint(emu_machine_t *m, unsigned flags, emu_feed_fn feed, void *c
  * after begin traps once: loads cost nothing more afterwards), instruction fetches (the block
  * hook), vector and exception-frame reads, emu_mem_read, and every flash engine operation. Host
  * code that reads flash_mem() itself must report with emu_track_use. emu_track_end stops it (the
- * states stay readable through flash_track_states). Costs ~0.3 ms at begin. */
+ * states stay readable through flash_track_states). Call both between runs (not from inside
+ * emu_run). Costs ~0.3 ms at begin. */
 int emu_track_begin(emu_machine_t *m);
 void emu_track_end(emu_machine_t *m);
 void emu_track_use(emu_machine_t *m, uint32_t addr, uint32_t len);

@@ -1533,9 +1533,10 @@ void emu_snapshot_free(emu_snapshot_t *s)
  * Loads: the flash is re-mapped without read permission, which also drops every cached page
  * translation of it (uc_mem_unmap flushes the flash's TLB pages and keeps translated code:
  * measured ~0.3 ms for 1 MiB; uc_mem_protect alone does not reliably drop them in 2.0.1, so a
- * second begin would miss loads from pages cached since: test_track); the first load of each page then traps into hook_mem_invalid
- * (READ_PROT), which records it and lets Unicorn go on: Unicorn caches the page as readable, so
- * later loads run at full speed. Fetches need no permission trick: the block hook sees them. */
+ * second begin would miss loads from pages cached since: test_track). The first load of each
+ * page then traps into hook_mem_invalid (READ_PROT), which records it and lets Unicorn go on:
+ * Unicorn caches the page as readable, so later loads run at full speed. Fetches need no
+ * permission trick: the block hook sees them. Begin and end are called between runs. */
 int emu_track_begin(emu_machine_t *m)
 {
     int rc = flash_track_begin(m->flash, m->page_size);
