@@ -381,12 +381,7 @@ void emu_net_link_changed(emu_machine_t *m)
 }
 
 static void cm_attention(void *mv) { ((emu_machine_t *)mv)->attention = true; }
-static void cm_mem_used(void *mv, uint32_t addr, uint32_t len)
-{
-    emu_machine_t *m = mv;
-    if (m->tracking)
-        flash_track_use(m->flash, addr, len);
-}
+static void cm_mem_used(void *mv, uint32_t addr, uint32_t len) { emu_track_use(mv, addr, len); }
 static void cm_deadline_changed(void *mv) { recompute_deadline((emu_machine_t *)mv); }
 
 /* ---- memory ------------------------------------------------------------------------------ */
@@ -425,8 +420,7 @@ static uint8_t *host_ptr(emu_machine_t *m, uint32_t addr, uint32_t len)
 
 int emu_mem_read(emu_machine_t *m, uint32_t addr, void *buf, uint32_t len)
 {
-    if (m->tracking)
-        flash_track_use(m->flash, addr, len);
+    emu_track_use(m, addr, len);
     uint8_t *p = host_ptr(m, addr, len);
     if (p) {
         memcpy(buf, p, len);
@@ -1568,8 +1562,7 @@ void emu_track_end(emu_machine_t *m)
 
 void emu_track_use(emu_machine_t *m, uint32_t addr, uint32_t len)
 {
-    if (m->tracking)
-        flash_track_use(m->flash, addr, len);
+    flash_track_use(m->flash, addr, len);       /* records only while tracking */
 }
 
 uint32_t emu_track_granule(const emu_machine_t *m) { return m->page_size; }

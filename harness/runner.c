@@ -1971,14 +1971,15 @@ static void conv_put(conv_table_t *t, const uint8_t *key, uint32_t boots, const 
             free(dead);
             return;
         }
-        conv_table_t nt = { ne, ncap, 0, NULL, 0, 0 };
+        conv_table_t nt = *t;             /* the power-on entries stay as they are */
+        nt.e = ne;
+        nt.cap = ncap;
+        nt.n = 0;
         for (size_t i = 0; i < t->cap; i++)
             if (t->e[i].used)
                 nt.e[conv_slot(&nt, t->e[i].key)] = t->e[i], nt.n++;
         free(t->e);
-        t->e = nt.e;
-        t->cap = nt.cap;
-        t->n = nt.n;
+        *t = nt;
     }
     size_t i = conv_slot(t, key);
     if (t->e[i].used) {
@@ -2029,7 +2030,7 @@ static void conv_key(session_t *ss, const drive_ctx_t *dc, unsigned flags, uint8
         uint64_t since_t0, deadline_left, target_left, con_since, rec_since_t0;
         uint32_t resets_since, rec_resets_since, mode, boot, until_kind, has_version;
         uint64_t version, nversions, ops_since_poweron;
-        uint32_t app_starts, gen, cut_done, failed, hk_armed, flags;
+        uint32_t app_starts, gen, cut_done, failed, hk_armed;
     } k;
     memset(&k, 0, sizeof k);
     k.since_t0 = now - dc->t0;
@@ -2051,7 +2052,6 @@ static void conv_key(session_t *ss, const drive_ctx_t *dc, unsigned flags, uint8
     k.cut_done = ss->cut_done;
     k.failed = ss->failed;
     k.hk_armed = (uint32_t)ss->hk.armed;
-    k.flags = flags;
     XXH3_128bits_update(&h, &k, sizeof k);
     XXH3_128bits_update(&h, ss->versions_ran, ss->nversions * sizeof ss->versions_ran[0]);
     XXH128_canonicalFromHash((XXH128_canonical_t *)(void *)key, XXH3_128bits_digest(&h));
@@ -2197,16 +2197,12 @@ static void conv_publish(session_t *ss, const run_cut_t *rc)
     conv_run_t *cv = ss->conv;
     uint8_t *dead = NULL;             /* granules this recovery's whole run erased before using */
     uint32_t n = cv->ngran;
-    if (rc->pass && cv->tracking && (dead = track_bitmap(ss, FLASH_TRACK_ERASED)) && cv->hit_dead) {
+    if (rc->pass && (dead = track_bitmap(ss, FLASH_TRACK_ERASED)) && cv->hit_dead) {
         /* ended on another's checkpoint: its future decides for the granules untouched here */
-        uint8_t *none = track_bitmap(ss, FLASH_TRACK_NONE);
-        for (uint32_t i = 0; none && i < (n + 7) / 8; i++)
-            dead[i] |= none[i] & cv->hit_dead[i];
-        if (!none) {
-            free(dead);
-            dead = NULL;
-        }
-        free(none);
+        const uint8_t *st = flash_track_states(emu_flash(ss->m), NULL, NULL);
+        for (uint32_t g = 0; g < n; g++)
+            if (st[g] == FLASH_TRACK_NONE && bit_get(cv->hit_dead, g))
+                bit_set(dead, g);
     }
     if (rc->pass) {
         pthread_mutex_lock(cv->lock);
