@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "device.h"
-#include "image.h"
+#include "scenario/device.h"
+#include "codec/image.h"
 #include "mbed_header.h"
 
 typedef struct boot {

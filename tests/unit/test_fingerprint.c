@@ -19,7 +19,7 @@
 #include <cmocka.h>
 #include <unicorn/unicorn.h>
 
-#include "device.h"
+#include "scenario/device.h"
 
 /* FNV-1a over everything fed, plus the sizes (enough to tell states apart in a test). */
 typedef struct fp { uint64_t h; size_t n; } fp_t;

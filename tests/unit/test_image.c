@@ -19,10 +19,10 @@
 
 #include <jansson.h>
 
-#include "cmds.h"
+#include "cli/cmds.h"
 #include "elf.h"
-#include "image.h"
-#include "inspect.h"      /* also brings harness/layout.h (firmware/common has a layout.h too) */
+#include "codec/image.h"
+#include "codec/inspect.h"      /* also brings harness/layout.h (firmware/common has a layout.h too) */
 #include "mbed_header.h"
 
 /* ---- a hand-built ELF ------------------------------------------------------------------ */

@@ -23,9 +23,9 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/sha256.h>
 
-#include "bundled.h"
-#include "delta.h"
-#include "manifest.h"
+#include "codec/bundled.h"
+#include "codec/delta.h"
+#include "codec/manifest.h"
 
 /* The public point compiled into the firmware (firmware/keys/dev-signing-key.pem). */
 static const uint8_t DEV_PUB[65] = {

@@ -13,7 +13,7 @@
 
 #include "emu.h"
 #include "periph.h"
-#include "server.h"
+#include "server/server.h"
 
 #define RAM_BASE 0x20000000u
 #define RAM_SIZE 0x2000u

@@ -17,9 +17,9 @@
 #include <cmocka.h>
 
 #include "emu.h"
-#include "delta.h"
-#include "bundled.h"
-#include "scenario.h"
+#include "codec/delta.h"
+#include "codec/bundled.h"
+#include "scenario/scenario.h"
 
 /* ---- fixtures ---------------------------------------------------------------------------------- */
 

@@ -12,7 +12,7 @@
  * Serialisation and parsing share the framing rules: every diff and extra run is cut into frames
  * of min(block, remaining) decoded bytes, each one raw LZ4 block behind a uvarint length.
  */
-#include "delta.h"
+#include "codec/delta.h"
 
 #include <divsufsort.h>
 #include <inttypes.h>

@@ -10,8 +10,8 @@
 #include <jansson.h>
 #include <lz4.h>
 
-#include "cmds.h"
-#include "delta.h"
+#include "cli/cmds.h"
+#include "codec/delta.h"
 #include "fileio.h"
 
 #define MAX_INPUT ((size_t)256 << 20)

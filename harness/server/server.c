@@ -1,5 +1,5 @@
 /* The update server (server.h). */
-#include "server.h"
+#include "server/server.h"
 
 #include <errno.h>
 #include <inttypes.h>

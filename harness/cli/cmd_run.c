@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cmds.h"
+#include "cli/cmds.h"
 #include "report.h"
-#include "runner.h"
-#include "scenario.h"
+#include "scenario/runner.h"
+#include "scenario/scenario.h"
 
 #ifndef FWEMU_SCENARIO_DIR
 #define FWEMU_SCENARIO_DIR "scenarios"

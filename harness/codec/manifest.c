@@ -1,6 +1,6 @@
 /* Pelion manifest v3 on the host: DER codec, ECDSA P-256, keys, uuid5 (manifest.h). */
 #define _GNU_SOURCE      /* memmem */
-#include "manifest.h"
+#include "codec/manifest.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -21,7 +21,7 @@
 #include <mbedtls/sha1.h>
 #include <mbedtls/sha256.h>
 
-#include "delta.h"
+#include "codec/delta.h"
 #include "fileio.h"
 
 #define seterr fileio_seterr

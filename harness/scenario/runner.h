@@ -13,8 +13,8 @@
 #include <stdint.h>
 
 #include "emu.h"
-#include "layout.h"
-#include "scenario.h"
+#include "codec/layout.h"
+#include "scenario/scenario.h"
 
 typedef enum run_err {
     RUN_OK = 0,

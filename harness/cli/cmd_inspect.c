@@ -3,9 +3,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "cmds.h"
-#include "inspect.h"
-#include "layout.h"
+#include "cli/cmds.h"
+#include "codec/inspect.h"
+#include "codec/layout.h"
 
 static void usage(FILE *f, const fw_layout_t *l)
 {

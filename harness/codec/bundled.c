@@ -1,4 +1,4 @@
-#include "bundled.h"
+#include "codec/bundled.h"
 
 #include <string.h>
 

@@ -28,7 +28,7 @@
  *                "version": <the version that runs afterwards> | null, "text": "..."}
  * }
  */
-#include "inspect.h"
+#include "codec/inspect.h"
 #include "fileio.h"
 
 #include <inttypes.h>
@@ -38,7 +38,7 @@
 
 #include <jansson.h>
 
-#include "image.h"
+#include "codec/image.h"
 
 
 const char *inspect_strerror(int err)

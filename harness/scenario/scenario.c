@@ -9,7 +9,7 @@
  *
  * Bad input is never an assert: every check is a VERIFY that returns SCN_ERR_SCHEMA/SYNTAX.
  */
-#include "scenario.h"
+#include "scenario/scenario.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -21,12 +21,12 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
-#include "bundled.h"
-#include "delta.h"
+#include "codec/bundled.h"
+#include "codec/delta.h"
 #include "emu.h"
-#include "layout.h"
-#include "manifest.h"
-#include "server.h"
+#include "codec/layout.h"
+#include "codec/manifest.h"
+#include "server/server.h"
 
 #define SCN_MAX_FILE (1u << 20)       /* bytes: a scenario is a few KiB */
 #define SCN_MAX_NESTING 64            /* YAML collections inside collections */

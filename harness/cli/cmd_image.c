@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundled.h"
-#include "cmds.h"
-#include "image.h"
-#include "layout.h"
+#include "codec/bundled.h"
+#include "cli/cmds.h"
+#include "codec/image.h"
+#include "codec/layout.h"
 
 #define BUNDLED_PREFIX "bundled:"
 

@@ -1,5 +1,5 @@
 /* Flash layout of the device as the host sees it: see layout.h. */
-#include "layout.h"
+#include "codec/layout.h"
 
 #include <string.h>
 

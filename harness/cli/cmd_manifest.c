@@ -12,11 +12,11 @@
 
 #include <jansson.h>
 
-#include "bundled.h"
-#include "cmds.h"
+#include "codec/bundled.h"
+#include "cli/cmds.h"
 #include "fileio.h"
-#include "image.h"
-#include "manifest.h"
+#include "codec/image.h"
+#include "codec/manifest.h"
 
 #define BUNDLED_PREFIX "bundled:"
 #define BUNDLED_KEY_NAME "bundled dev key (TEST)"

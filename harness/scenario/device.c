@@ -1,11 +1,11 @@
-#include "device.h"
+#include "scenario/device.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundled.h"
-#include "image.h"
+#include "codec/bundled.h"
+#include "codec/image.h"
 #include "mbed_header.h"
 
 void device_config(emu_config_t *cfg, const fw_layout_t *l)

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "layout.h"
+#include "codec/layout.h"
 #include "mbed_header.h"
 
 typedef enum image_err {

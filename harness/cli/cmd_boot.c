@@ -12,11 +12,11 @@
 #include <time.h>
 #include <unicorn/unicorn.h>
 
-#include "cmds.h"
-#include "device.h"
+#include "cli/cmds.h"
+#include "scenario/device.h"
 #include "elf.h"
-#include "image.h"
-#include "layout.h"
+#include "codec/image.h"
+#include "codec/layout.h"
 
 static const char boot_usage[] =
     "usage: fwemu boot [FLASH.bin] [options]\n"

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmds.h"
+#include "cli/cmds.h"
 
 static const char usage[] =
     "usage: fwemu <verb> [options]   (fwemu <verb> --help for each verb)\n"

@@ -1,5 +1,5 @@
 /* Flash images on the host: see image.h for the contract. */
-#include "image.h"
+#include "codec/image.h"
 
 #include <errno.h>
 #include <stdarg.h>

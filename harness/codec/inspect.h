@@ -25,7 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "layout.h"
+#include "codec/layout.h"
 #include "mbed_header.h"
 
 typedef enum inspect_err {

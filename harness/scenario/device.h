@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "emu.h"
-#include "layout.h"
+#include "codec/layout.h"
 
 typedef enum device_err {
     DEVICE_OK = 0,

@@ -2,7 +2,7 @@
  * Scenario runner: contract in runner.h; the scenario semantics are documented in
  * scenarios/README.md. One session = one machine driven through a scenario's steps.
  */
-#include "runner.h"
+#include "scenario/runner.h"
 
 #include <inttypes.h>
 #include <libgen.h>
@@ -14,13 +14,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "bundled.h"
-#include "delta.h"
-#include "device.h"
-#include "image.h"
-#include "manifest.h"
+#include "codec/bundled.h"
+#include "codec/delta.h"
+#include "scenario/device.h"
+#include "codec/image.h"
+#include "codec/manifest.h"
 #include "mbed_header.h"
-#include "server.h"
+#include "server/server.h"
 
 #include <mbedtls/sha256.h>
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
