@@ -18,7 +18,7 @@
 
 #include "cli/cmds.h"
 #include "report.h"
-#include "scenario/runner.h"
+#include "sweep/sweep.h"
 #include "scenario/scenario.h"
 
 #ifndef FWEMU_SCENARIO_DIR

@@ -1,13 +1,12 @@
 /*
- * Scenario runner: builds the device a scenario describes, executes its steps against an
- * emulated machine, checks its expectations and the always-on invariant, and (for sweeps)
- * repeats it once per cut point from snapshots. Produces a verdict with its evidence.
+ * The verdict model: what running a scenario (sweep/sweep.h) gives back, and the options it runs
+ * with. One verdict per scenario; a sweep's verdict carries one run_cut_t per cut point.
  *
- * Data flows one way: scenario (scenario.h) -> this runner drives the machine (emu.h) -> events
- * -> verdict (run_verdict_t) -> the CLI turns verdicts into reports (report.h).
+ * Data flows one way: scenario (scenario.h) -> the step engine drives the machine (session.h,
+ * emu.h) -> events -> verdict (this header) -> the CLI turns verdicts into reports (report.h).
  */
-#ifndef FWEMU_RUNNER_H
-#define FWEMU_RUNNER_H
+#ifndef FWEMU_VERDICT_H
+#define FWEMU_VERDICT_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -63,16 +62,6 @@ typedef struct run_verdict {
     size_t cuts_failed;
 } run_verdict_t;
 
-/* Run a whole scenario (a sweep runs every cut point; shard selects cut points i with
- * (base + i) % shard_n == shard_i; jobs > 1 spreads cut points over threads). */
-int run_scenario(const scenario_t *s, const run_opts_t *o, int jobs, uint32_t shard_i, uint32_t shard_n,
-                 uint32_t shard_base, run_verdict_t *v);
-/* Replay one cut point by id (the part after '@'), with full event logs. */
-int run_replay(const scenario_t *s, const run_opts_t *o, const char *cut_id, run_verdict_t *v);
 void run_verdict_free(run_verdict_t *v);
-
-/* Progress callback for long sweeps (done of total cut points); may be NULL. */
-typedef void (*run_progress_fn)(void *ctx, const char *name, size_t done, size_t total);
-void run_set_progress(run_progress_fn fn, void *ctx);
 
 #endif
