@@ -51,28 +51,28 @@ uint64_t sess_running_version(session_t *ss, bool *valid)
     return r.version;
 }
 
-/* Run until `u` holds (or the device's power is cut by an armed hook, or the invariant fails).
- * not_reached receives a description when the condition was not reached. */
 /* No flash operation yet since the last host step (the op log's newest entry is older). */
 static bool first_op_pending(const session_t *ss)
 {
     return !(ss->nops && ss->ops[ss->nops - 1].gen == ss->gen);
 }
 
-drive_res_t sess_drive(session_t *ss, const scn_until_t *u, scn_pos_t pos, char *not_reached, size_t nlen)
+#define RESET_LOOP_RESETS 12u            /* resets without the app running: a reset loop */
+
+static bool version_reached(session_t *ss, const scn_until_t *u)
 {
-    emu_machine_t *m = ss->m;
-    uint64_t t0 = emu_time_ns(m);
-    uint64_t deadline = t0 + (u->timeout_ns ? u->timeout_ns : DEFAULT_TIMEOUT_NS);
-    uint32_t resets0 = sess_total_resets(m);
-    uint64_t con0 = emu_console_total(m);
-    uint64_t time_target = u->kind == SCN_UNTIL_TIME ? t0 + u->time_ns : 0;
-    not_reached[0] = 0;
-    if (ss->hooks && ss->hooks->run_start) {
-        drive_ctx_t dc = { u, t0, deadline, time_target, con0, resets0 };
-        if (ss->hooks->run_start(ss->hooks_ctx, ss, &dc))
-            return DRIVE_SHARED;
-    }
+    bool valid;
+    uint64_t v = sess_running_version(ss, &valid);
+    return !u->has_version || (valid && v == u->version);
+}
+
+/* Before the first run: the hooks' say, a flash-operation condition armed or already met, the
+ * app already running. */
+static drive_res_t drive_begin(session_t *ss, const drive_ctx_t *dc)
+{
+    const scn_until_t *u = dc->u;
+    if (ss->hooks && ss->hooks->run_start && ss->hooks->run_start(ss->hooks_ctx, ss, dc))
+        return DRIVE_SHARED;
     if (u->kind == SCN_UNTIL_FLASH_OP) {
         ss->hk.armed = 2;
         ss->hk.sel = u->op;
@@ -83,134 +83,184 @@ drive_res_t sess_drive(session_t *ss, const scn_until_t *u, scn_pos_t pos, char 
             return DRIVE_REACHED;
         }
     }
-    if (u->kind == SCN_UNTIL_APP_RUNNING && emu_app_running(m)) {
-        bool valid;
-        uint64_t v = sess_running_version(ss, &valid);
-        if (!u->has_version || (valid && v == u->version))
-            return DRIVE_REACHED;
+    if (u->kind == SCN_UNTIL_APP_RUNNING && emu_app_running(ss->m) && version_reached(ss, u))
+        return DRIVE_REACHED;
+    return DRIVE_GO_ON;
+}
+
+/* The machine's stop conditions for the next run (or a result without running). */
+static drive_res_t drive_stop_for(session_t *ss, const drive_ctx_t *dc, emu_stop_t *st, char *not_reached,
+                                  size_t nlen)
+{
+    const scn_until_t *u = dc->u;
+    emu_machine_t *m = ss->m;
+    memset(st, 0, sizeof *st);
+    st->app_running = true;
+    st->time_ns = dc->deadline;
+    if (dc->time_target && dc->time_target < st->time_ns)
+        st->time_ns = dc->time_target;
+    if (ss->s->budget.time_ns < st->time_ns)
+        st->time_ns = ss->s->budget.time_ns;
+    /* sweep recording: until the first flash operation since the last host step, a snapshot
+     * every SNAP_TICK_NS (the latest one kept), so that a cut at that operation does not
+     * re-run everything before it (an update's signature check, say) */
+    if (ss->snap_after && first_op_pending(ss)) {
+        if (!ss->snap_tick)
+            ss->snap_tick = emu_time_ns(m) + SNAP_TICK_NS;
+        if (ss->snap_tick < st->time_ns)
+            st->time_ns = ss->snap_tick;
     }
-    for (;;) {
-        emu_stop_t st;
-        memset(&st, 0, sizeof st);
-        st.app_running = true;
-        st.time_ns = deadline;
-        if (time_target && time_target < st.time_ns)
-            st.time_ns = time_target;
-        /* sweep recording: until the first flash operation since the last host step, a snapshot
-         * every SNAP_TICK_NS (the latest one kept), so that a cut at that operation does not
-         * re-run everything before it (an update's signature check, say) */
+    uint32_t done = sess_total_resets(m) - dc->resets0;
+    if (u->kind == SCN_UNTIL_RESETS) {
+        if (done >= u->resets)
+            return DRIVE_REACHED;
+        st->resets = u->resets - done;
+    }
+    if (u->kind == SCN_UNTIL_CONSOLE)
+        st->console_text = u->text;
+    if (u->kind == SCN_UNTIL_APP_RUNNING || u->kind == SCN_UNTIL_HALT) {
+        /* a device that keeps resetting without the app running is in a reset loop */
+        if (done >= RESET_LOOP_RESETS) {
+            snprintf(not_reached, nlen, "reset loop: %u resets without the app running", done);
+            return DRIVE_NOT_REACHED;
+        }
+        st->resets = RESET_LOOP_RESETS - done;
+    }
+    st->max_insns = 4000000000ull;
+    return DRIVE_GO_ON;
+}
+
+/* Sweep snapshot points: right after the planned operations, whatever stopped the run there
+ * (the stop the flash hook asked for may come together with another one). */
+static void drive_snapshots(session_t *ss)
+{
+    uint32_t total = flash_log_total(emu_flash(ss->m));
+    while (ss->snap_after && ss->snap_next < ss->nsnap_after && total > ss->snap_after[ss->snap_next]) {
+        if (total == ss->snap_after[ss->snap_next] + 1)
+            ss->snap_cb(ss);
+        ss->snap_next++;
+    }
+}
+
+/* A stop on time: the target, the scenario's budget, a snapshot tick, or the deadline. */
+static drive_res_t drive_time(session_t *ss, const drive_ctx_t *dc, scn_pos_t pos, char *not_reached, size_t nlen)
+{
+    emu_machine_t *m = ss->m;
+    if (dc->time_target && emu_time_ns(m) >= dc->time_target)
+        return DRIVE_REACHED;
+    if (emu_time_ns(m) >= ss->s->budget.time_ns) {
+        sess_fail(ss, pos, "the scenario's emulated-time budget (%.3f s, budget.time) is used up",
+                  ss->s->budget.time_ns * 1e-9);
+        return DRIVE_FAILED;
+    }
+    if (ss->snap_tick && emu_time_ns(m) < dc->deadline) {   /* not the deadline: the tick */
         if (ss->snap_after && first_op_pending(ss)) {
-            if (!ss->snap_tick)
-                ss->snap_tick = emu_time_ns(m) + SNAP_TICK_NS;
-            if (ss->snap_tick < st.time_ns)
-                st.time_ns = ss->snap_tick;
+            ss->snap_timed = true;
+            ss->snap_cb(ss);
+            ss->snap_timed = false;
         }
-        if (u->kind == SCN_UNTIL_RESETS) {
-            uint32_t done = sess_total_resets(m) - resets0;
-            if (done >= u->resets)
-                return DRIVE_REACHED;
-            st.resets = u->resets - done;
-        }
-        if (u->kind == SCN_UNTIL_CONSOLE)
-            st.console_text = u->text;
-        if (u->kind == SCN_UNTIL_APP_RUNNING || u->kind == SCN_UNTIL_HALT) {
-            /* a device that keeps resetting without the app running is in a reset loop */
-            uint32_t done = sess_total_resets(m) - resets0;
-            if (done >= 12) {
-                snprintf(not_reached, nlen, "reset loop: %u resets without the app running", done);
-                return DRIVE_NOT_REACHED;
-            }
-            st.resets = 12 - done;
-        }
-        st.max_insns = 4000000000ull;
+        ss->snap_tick = emu_time_ns(m) + SNAP_TICK_NS;
+        return DRIVE_GO_ON;
+    }
+    snprintf(not_reached, nlen, "not reached within %.3f s of emulated time", (dc->deadline - dc->t0) * 1e-9);
+    return DRIVE_NOT_REACHED;
+}
+
+/* Why the machine stopped, read against the condition: a result, or DRIVE_GO_ON. */
+static drive_res_t drive_stopped(session_t *ss, const drive_ctx_t *dc, const emu_result_t *res, scn_pos_t pos,
+                                 char *not_reached, size_t nlen)
+{
+    const scn_until_t *u = dc->u;
+    emu_machine_t *m = ss->m;
+    switch (res->reason) {
+    case EMU_STOP_APP_RUNNING:
+        if (!sess_check_invariant(ss, pos))
+            return DRIVE_FAILED;
+        if (u->kind == SCN_UNTIL_APP_RUNNING && version_reached(ss, u))
+            return DRIVE_REACHED;
+        return DRIVE_GO_ON;
+    case EMU_STOP_RESETS:
+        if (u->kind == SCN_UNTIL_RESETS)
+            return DRIVE_REACHED;
+        snprintf(not_reached, nlen, "reset loop: %u resets without the app running",
+                 sess_total_resets(m) - dc->resets0);
+        return DRIVE_NOT_REACHED;
+    case EMU_STOP_TIME:
+        return drive_time(ss, dc, pos, not_reached, nlen);
+    case EMU_STOP_FLASH_OP:
+        if (u->kind == SCN_UNTIL_FLASH_OP && ss->hk.fired)
+            return DRIVE_REACHED;
+        if (ss->hooks && ss->hooks->flash_stop && ss->hooks->flash_stop(ss->hooks_ctx, ss, dc))
+            return DRIVE_SHARED;
+        return DRIVE_GO_ON;
+    case EMU_STOP_CONSOLE: {
+        size_t len;
+        const char *c = emu_console(m, &len);
+        uint64_t first = emu_console_total(m) - len;
+        size_t from = dc->con0 > first ? (size_t)(dc->con0 - first) : 0;
+        if (from <= len && strstr(c + from, u->text))
+            return DRIVE_REACHED;
+        return DRIVE_GO_ON;
+    }
+    case EMU_STOP_HALT:
+        if (u->kind == SCN_UNTIL_HALT)
+            return DRIVE_REACHED;
+        snprintf(not_reached, nlen, "the device halted (WFI with nothing to wake it) at pc 0x%08x", res->pc);
+        return DRIVE_NOT_REACHED;
+    case EMU_STOP_POWER_CUT:
+        return DRIVE_CUT;
+    case EMU_STOP_SEMIHOST_EXIT:
+        snprintf(not_reached, nlen, "the firmware exited through semihosting (code %d)", res->exit_code);
+        return DRIVE_NOT_REACHED;
+    case EMU_STOP_BUDGET:
+        snprintf(not_reached, nlen, "instruction budget used up");
+        return DRIVE_NOT_REACHED;
+    case EMU_STOP_LOCKUP:
+    case EMU_STOP_FAULT:
+        snprintf(not_reached, nlen, "the core stopped on a fault");
+        return DRIVE_NOT_REACHED;
+    default:
+        sess_fail(ss, pos, "emulator stopped unexpectedly (%s): %s", emu_stop_reason_name(res->reason),
+                  emu_last_error(m));
+        return DRIVE_ERROR;
+    }
+}
+
+/* Run until `u` holds (or the device's power is cut by an armed hook, or the invariant fails).
+ * not_reached receives a description when the condition was not reached. */
+drive_res_t sess_drive(session_t *ss, const scn_until_t *u, scn_pos_t pos, char *not_reached, size_t nlen)
+{
+    emu_machine_t *m = ss->m;
+    uint64_t t0 = emu_time_ns(m);
+    drive_ctx_t dc = { u, t0, t0 + (u->timeout_ns ? u->timeout_ns : DEFAULT_TIMEOUT_NS),
+                       u->kind == SCN_UNTIL_TIME ? t0 + u->time_ns : 0, emu_console_total(m),
+                       sess_total_resets(m) };
+    not_reached[0] = 0;
+    drive_res_t r = drive_begin(ss, &dc);
+    while (r == DRIVE_GO_ON) {
+        emu_stop_t st;
+        r = drive_stop_for(ss, &dc, &st, not_reached, nlen);
+        if (r != DRIVE_GO_ON)
+            break;
         emu_result_t res;
+        uint64_t time_before = emu_time_ns(m), insns_before = emu_insns(m);
         if (emu_run(m, &st, &res) != EMU_OK) {
             sess_fail(ss, pos, "emulator error: %s", emu_last_error(m));
             return DRIVE_ERROR;
         }
-        /* sweep snapshot points: right after the planned operations, whatever stopped the run
-         * there (the stop the flash hook asked for may come together with another one) */
-        while (ss->snap_after && ss->snap_next < ss->nsnap_after &&
-               flash_log_total(emu_flash(m)) > ss->snap_after[ss->snap_next]) {
-            if (flash_log_total(emu_flash(m)) == ss->snap_after[ss->snap_next] + 1)
-                ss->snap_cb(ss);
-            ss->snap_next++;
-        }
-        switch (res.reason) {
-        case EMU_STOP_APP_RUNNING:
-            if (!sess_check_invariant(ss, pos))
-                return DRIVE_FAILED;
-            if (u->kind == SCN_UNTIL_APP_RUNNING) {
-                bool valid;
-                uint64_t v = sess_running_version(ss, &valid);
-                if (!u->has_version || (valid && v == u->version))
-                    return DRIVE_REACHED;
-            }
+        drive_snapshots(ss);
+        if (ss->violation)
+            return DRIVE_FAILED;
+        /* a time stop short of the time asked (the machine ends a run at an instruction-block
+         * boundary) is no answer: run again while the machine moves */
+        if (res.reason == EMU_STOP_TIME && emu_time_ns(m) < st.time_ns &&
+            (emu_time_ns(m) > time_before || emu_insns(m) > insns_before))
             continue;
-        case EMU_STOP_RESETS:
-            if (u->kind == SCN_UNTIL_RESETS)
-                return DRIVE_REACHED;
-            snprintf(not_reached, nlen, "reset loop: %u resets without the app running",
-                     sess_total_resets(m) - resets0);
-            return DRIVE_NOT_REACHED;
-        case EMU_STOP_TIME:
-            if (time_target && emu_time_ns(m) >= time_target)
-                return DRIVE_REACHED;
-            if (ss->snap_tick && emu_time_ns(m) < deadline) {   /* not the deadline: the tick */
-                if (ss->snap_after && first_op_pending(ss)) {
-                    ss->snap_timed = true;
-                    ss->snap_cb(ss);
-                    ss->snap_timed = false;
-                }
-                ss->snap_tick = emu_time_ns(m) + SNAP_TICK_NS;
-                continue;
-            }
-            snprintf(not_reached, nlen, "not reached within %.3f s of emulated time",
-                     (deadline - t0) * 1e-9);
-            return DRIVE_NOT_REACHED;
-        case EMU_STOP_FLASH_OP:
-            if (u->kind == SCN_UNTIL_FLASH_OP && ss->hk.fired)
-                return DRIVE_REACHED;
-            if (ss->hooks && ss->hooks->flash_stop) {
-                drive_ctx_t dc = { u, t0, deadline, time_target, con0, resets0 };
-                if (ss->hooks->flash_stop(ss->hooks_ctx, ss, &dc))
-                    return DRIVE_SHARED;
-            }
-            continue;
-        case EMU_STOP_CONSOLE: {
-            size_t len;
-            const char *c = emu_console(m, &len);
-            uint64_t first = emu_console_total(m) - len;
-            size_t from = con0 > first ? (size_t)(con0 - first) : 0;
-            if (from <= len && strstr(c + from, u->text))
-                return DRIVE_REACHED;
-            continue;
-        }
-        case EMU_STOP_HALT:
-            if (u->kind == SCN_UNTIL_HALT)
-                return DRIVE_REACHED;
-            snprintf(not_reached, nlen, "the device halted (WFI with nothing to wake it) at pc 0x%08x",
-                     res.pc);
-            return DRIVE_NOT_REACHED;
-        case EMU_STOP_POWER_CUT:
-            return DRIVE_CUT;
-        case EMU_STOP_SEMIHOST_EXIT:
-            snprintf(not_reached, nlen, "the firmware exited through semihosting (code %d)", res.exit_code);
-            return DRIVE_NOT_REACHED;
-        case EMU_STOP_BUDGET:
-            snprintf(not_reached, nlen, "instruction budget used up");
-            return DRIVE_NOT_REACHED;
-        case EMU_STOP_LOCKUP:
-        case EMU_STOP_FAULT:
-            snprintf(not_reached, nlen, "the core stopped on a fault");
-            return DRIVE_NOT_REACHED;
-        default:
-            sess_fail(ss, pos, "emulator stopped unexpectedly (%s): %s", emu_stop_reason_name(res.reason),
-                 emu_last_error(m));
-            return DRIVE_ERROR;
-        }
+        r = drive_stopped(ss, &dc, &res, pos, not_reached, nlen);
     }
+    return r;
 }
+
 
 void sess_note_versions(session_t *ss, char *buf, size_t n)
 {

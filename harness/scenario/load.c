@@ -61,16 +61,130 @@ static int ld_get_str_list(ctx_t *c, const ynode_t *k, const ynode_t *v, char **
     return 0;
 }
 
+/* expect.resets: a number (exact total) or {max, power_on, pin, software, watchdog, lockup}. */
+static int parse_expect_resets(ctx_t *c, const ynode_t *kn, const ynode_t *x)
+{
+    static const char *const reset_keys[] = { "max", "power_on", "pin", "software", "watchdog", "lockup", NULL };
+    scn_expect_t *e = &c->s->expect;
+    e->at.resets = ld_pos_of(kn);
+    if (x->type == YN_SCALAR) {
+        if (ld_get_u32(c, kn, x, 0, &e->resets))
+            return c->rc;
+        e->has_resets = true;
+    } else if (x->type == YN_SEQ) {
+        return ld_err_at(c, x, "'resets' must be a number or a mapping of max, power_on, pin, software, watchdog, "
+                      "lockup (got a sequence)");
+    } else {
+        if (ld_check_map(c, kn, x, "resets", reset_keys))
+            return c->rc;
+        if (x->n == 0)
+            return ld_err_at(c, x, "'resets' needs at least one of: max, power_on, pin, software, watchdog, lockup");
+        const ynode_t *k2, *x2;
+        if ((x2 = ld_get(x, "max", &k2))) {
+            if (ld_get_u32(c, k2, x2, 0, &e->max_resets))
+                return c->rc;
+            e->has_max_resets = true;
+        }
+        static const int kind_of_key[] = { -1, EMU_RESET_POWER_ON, EMU_RESET_PIN, EMU_RESET_SOFTWARE,
+                                           EMU_RESET_WATCHDOG, EMU_RESET_LOCKUP };
+        for (int i = 1; reset_keys[i]; i++) {
+            uint64_t n = 0;
+            if ((x2 = ld_get(x, reset_keys[i], &k2))) {
+                if (ld_get_num(c, k2, x2, 0, INT32_MAX, &n))
+                    return c->rc;
+                e->reset_reasons[kind_of_key[i]] = (int)n;
+            }
+        }
+    }
+    return c->rc;
+}
+
+/* expect.console: {contains, not_contains, matches}. */
+static int parse_expect_console(ctx_t *c, const ynode_t *kn, const ynode_t *x)
+{
+    static const char *const con_keys[] = { "contains", "not_contains", "matches", NULL };
+    scn_expect_t *e = &c->s->expect;
+    e->at.console = ld_pos_of(kn);
+    if (ld_check_map(c, kn, x, "console", con_keys))
+        return c->rc;
+    if (x->n == 0)
+        return ld_err_at(c, x, "'console' needs at least one of: contains, not_contains, matches");
+    const ynode_t *k2, *x2;
+    if ((x2 = ld_get(x, "contains", &k2)) && ld_get_str_list(c, k2, x2, &e->contains, &e->ncontains))
+        return c->rc;
+    if ((x2 = ld_get(x, "not_contains", &k2)) && ld_get_str_list(c, k2, x2, &e->not_contains, &e->nnot_contains))
+        return c->rc;
+    if ((x2 = ld_get(x, "matches", &k2))) {
+        if (ld_get_str(c, k2, x2, &e->matches))
+            return c->rc;
+        regex_t re;
+        int rc = regcomp(&re, e->matches, REG_EXTENDED | REG_NOSUB);
+        if (rc) {
+            char msg[160];
+            regerror(rc, &re, msg, sizeof msg);
+            return ld_err_at(c, x2, "'matches' is not a valid POSIX extended regular expression: %s", msg);
+        }
+        regfree(&re);
+    }
+    return c->rc;
+}
+
+/* expect.eventually: {version, within_boots | within}. */
+static int parse_expect_eventually(ctx_t *c, const ynode_t *kn, const ynode_t *x)
+{
+    static const char *const ev_keys[] = { "version", "within_boots", "within", NULL };
+    scn_expect_t *e = &c->s->expect;
+    if (ld_check_map(c, kn, x, "eventually", ev_keys))
+        return c->rc;
+    const ynode_t *k2, *x2;
+    if (!(x2 = ld_get(x, "version", &k2)))
+        return ld_missing(c, kn, x, "eventually", "version");
+    if (ld_get_num(c, k2, x2, 0, UINT64_MAX, &e->eventually_version))
+        return c->rc;
+    if ((x2 = ld_get(x, "within_boots", &k2)) && ld_get_u32(c, k2, x2, 1, &e->eventually_boots))
+        return c->rc;
+    if ((x2 = ld_get(x, "within", &k2))) {
+        if (ld_get(x, "within_boots", NULL))
+            return ld_err_at(c, k2, "'within' (emulated time, no power cycles) and 'within_boots' exclude each other");
+        if (ld_get_dur(c, k2, x2, &e->eventually_within_ns))
+            return c->rc;
+    }
+    e->has_eventually = true;
+    return c->rc;
+}
+
+/* expect.may_write: {bootloader: [REGION...], app: [REGION...]}: regions each may write besides
+ * its own (the write oracle's defaults: the bootloader the active slot, the app the candidate
+ * storage and the KVStore). */
+static int parse_expect_may_write(ctx_t *c, const ynode_t *kn, const ynode_t *x)
+{
+    static const char *const who_keys[] = { "bootloader", "app", NULL };
+    scn_expect_t *e = &c->s->expect;
+    if (ld_check_map(c, kn, x, "may_write", who_keys))
+        return c->rc;
+    for (int w = 0; who_keys[w]; w++) {
+        const ynode_t *k2, *x2 = ld_get(x, who_keys[w], &k2);
+        if (!x2)
+            continue;
+        if (ld_want_seq(c, k2, x2))
+            return c->rc;
+        for (size_t i = 0; i < x2->n; i++) {
+            scn_region_t r;
+            if (ld_get_region(c, k2, x2->kid[i], &r))
+                return c->rc;
+            e->may_write[w] |= 1u << r;
+        }
+    }
+    return c->rc;
+}
+
 static int ld_parse_expect(ctx_t *c, const ynode_t *k, const ynode_t *v)
 {
     static const char *const keys[] = { "running", "active", "candidate", "resets", "console", "no_faults",
                                         "no_reprogram", "max_time", "max_wear", "bricked", "one_of", "eventually",
-                                        "update_result", "no_update_result", NULL };
+                                        "update_result", "no_update_result", "may_write", NULL };
     static const char *const run_keys[] = { "version", "digest", "image", NULL };
     static const char *const states[] = { "valid", "invalid", "erased", NULL };
-    static const char *const reset_keys[] = { "max", "power_on", "pin", "software", "watchdog", "lockup", NULL };
-    static const char *const con_keys[] = { "contains", "not_contains", "matches", NULL };
-    static const char *const ev_keys[] = { "version", "within_boots", "within", NULL };
     scn_expect_t *e = &c->s->expect;
     const ynode_t *kn, *x;
     e->pos = ld_pos_of(k);
@@ -107,62 +221,10 @@ static int ld_parse_expect(ctx_t *c, const ynode_t *k, const ynode_t *v)
             return c->rc;
         e->candidate = (scn_hdr_state_t)(s + 1);
     }
-    if ((x = ld_get(v, "resets", &kn))) {
-        e->at.resets = ld_pos_of(kn);
-        if (x->type == YN_SCALAR) {
-            if (ld_get_u32(c, kn, x, 0, &e->resets))
-                return c->rc;
-            e->has_resets = true;
-        } else if (x->type == YN_SEQ) {
-            return ld_err_at(c, x, "'resets' must be a number or a mapping of max, power_on, pin, software, watchdog, "
-                          "lockup (got a sequence)");
-        } else {
-            if (ld_check_map(c, kn, x, "resets", reset_keys))
-                return c->rc;
-            if (x->n == 0)
-                return ld_err_at(c, x, "'resets' needs at least one of: max, power_on, pin, software, watchdog, lockup");
-            const ynode_t *k2, *x2;
-            if ((x2 = ld_get(x, "max", &k2))) {
-                if (ld_get_u32(c, k2, x2, 0, &e->max_resets))
-                    return c->rc;
-                e->has_max_resets = true;
-            }
-            static const int kind_of_key[] = { -1, EMU_RESET_POWER_ON, EMU_RESET_PIN, EMU_RESET_SOFTWARE,
-                                               EMU_RESET_WATCHDOG, EMU_RESET_LOCKUP };
-            for (int i = 1; reset_keys[i]; i++) {
-                uint64_t n = 0;
-                if ((x2 = ld_get(x, reset_keys[i], &k2))) {
-                    if (ld_get_num(c, k2, x2, 0, INT32_MAX, &n))
-                        return c->rc;
-                    e->reset_reasons[kind_of_key[i]] = (int)n;
-                }
-            }
-        }
-    }
-    if ((x = ld_get(v, "console", &kn))) {
-        e->at.console = ld_pos_of(kn);
-        if (ld_check_map(c, kn, x, "console", con_keys))
-            return c->rc;
-        if (x->n == 0)
-            return ld_err_at(c, x, "'console' needs at least one of: contains, not_contains, matches");
-        const ynode_t *k2, *x2;
-        if ((x2 = ld_get(x, "contains", &k2)) && ld_get_str_list(c, k2, x2, &e->contains, &e->ncontains))
-            return c->rc;
-        if ((x2 = ld_get(x, "not_contains", &k2)) && ld_get_str_list(c, k2, x2, &e->not_contains, &e->nnot_contains))
-            return c->rc;
-        if ((x2 = ld_get(x, "matches", &k2))) {
-            if (ld_get_str(c, k2, x2, &e->matches))
-                return c->rc;
-            regex_t re;
-            int rc = regcomp(&re, e->matches, REG_EXTENDED | REG_NOSUB);
-            if (rc) {
-                char msg[160];
-                regerror(rc, &re, msg, sizeof msg);
-                return ld_err_at(c, x2, "'matches' is not a valid POSIX extended regular expression: %s", msg);
-            }
-            regfree(&re);
-        }
-    }
+    if ((x = ld_get(v, "resets", &kn)) && parse_expect_resets(c, kn, x))
+        return c->rc;
+    if ((x = ld_get(v, "console", &kn)) && parse_expect_console(c, kn, x))
+        return c->rc;
     if ((x = ld_get(v, "no_faults", &kn))) {
         e->at.no_faults = ld_pos_of(kn);
         ld_get_bool(c, kn, x, &e->no_faults);
@@ -206,23 +268,11 @@ static int ld_parse_expect(ctx_t *c, const ynode_t *k, const ynode_t *v)
     }
     if ((x = ld_get(v, "eventually", &kn))) {
         e->at.eventually = ld_pos_of(kn);
-        if (ld_check_map(c, kn, x, "eventually", ev_keys))
+        if (parse_expect_eventually(c, kn, x))
             return c->rc;
-        const ynode_t *k2, *x2;
-        if (!(x2 = ld_get(x, "version", &k2)))
-            return ld_missing(c, kn, x, "eventually", "version");
-        if (ld_get_num(c, k2, x2, 0, UINT64_MAX, &e->eventually_version))
-            return c->rc;
-        if ((x2 = ld_get(x, "within_boots", &k2)) && ld_get_u32(c, k2, x2, 1, &e->eventually_boots))
-            return c->rc;
-        if ((x2 = ld_get(x, "within", &k2))) {
-            if (ld_get(x, "within_boots", NULL))
-                return ld_err_at(c, k2, "'within' (emulated time, no power cycles) and 'within_boots' exclude each other");
-            if (ld_get_dur(c, k2, x2, &e->eventually_within_ns))
-                return c->rc;
-        }
-        e->has_eventually = true;
     }
+    if ((x = ld_get(v, "may_write", &kn)) && parse_expect_may_write(c, kn, x))
+        return c->rc;
     if ((x = ld_get(v, "update_result", &kn))) {
         e->at.update_result = ld_pos_of(kn);
         if (x->type == YN_SCALAR) {
@@ -262,7 +312,8 @@ static int ld_parse_expect(ctx_t *c, const ynode_t *k, const ynode_t *v)
 
 static int ld_parse_sweep(ctx_t *c, const ynode_t *k, const ynode_t *v)
 {
-    static const char *const keys[] = { "between", "select", "kind", "region", "modes", "nested", "max_boots", NULL };
+    static const char *const keys[] = { "between", "select", "kind", "region", "modes", "nested", "max_boots",
+                                        "allow_empty", NULL };
     static const char *const between_keys[] = { "from", "to", NULL };
     static const char *const select_kinds[] = { "every", "random", NULL };
     static const char *const kinds[] = { "any", "erase", "program", NULL };
@@ -345,6 +396,8 @@ static int ld_parse_sweep(ctx_t *c, const ynode_t *k, const ynode_t *v)
     }
     if ((x = ld_get(v, "max_boots", &kn)))
         ld_get_u32(c, kn, x, 1, &sw->max_boots);
+    if ((x = ld_get(v, "allow_empty", &kn)))
+        ld_get_bool(c, kn, x, &sw->allow_empty);
     return c->rc;
 }
 
@@ -382,10 +435,43 @@ static char *stem_name(const char *path)
     return s;
 }
 
+/* budget: {time: D, steps: N}. */
+static int parse_budget(ctx_t *c, const ynode_t *k, const ynode_t *v)
+{
+    static const char *const keys[] = { "time", "steps", NULL };
+    scn_budget_t *b = &c->s->budget;
+    const ynode_t *kn, *x;
+    b->pos = ld_pos_of(k);
+    if (ld_check_map(c, k, v, "budget", keys))
+        return c->rc;
+    if ((x = ld_get(v, "time", &kn)) && ld_get_dur(c, kn, x, &b->time_ns))
+        return c->rc;
+    if ((x = ld_get(v, "steps", &kn)))
+        ld_get_u32(c, kn, x, 1, &b->steps);
+    return c->rc;
+}
+
+/* Steps executed by one run of steps[0..n) with every repeat expanded (UINT64_MAX: more than
+ * UINT32_MAX). */
+static uint64_t steps_in_all(const scn_step_t *steps, size_t n)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < n && total <= UINT32_MAX; i++) {
+        total++;
+        if (steps[i].kind == SCN_STEP_REPEAT) {
+            uint64_t inner = steps_in_all(steps[i].u.repeat.steps, steps[i].u.repeat.nsteps);
+            if (inner == UINT64_MAX || inner * steps[i].u.repeat.count > UINT32_MAX)
+                return UINT64_MAX;
+            total += inner * steps[i].u.repeat.count;
+        }
+    }
+    return total > UINT32_MAX ? UINT64_MAX : total;
+}
+
 static int parse_root(ctx_t *c, const ynode_t *root)
 {
     static const char *const keys[] = { "name", "description", "tags", "device", "setup", "steps", "expect",
-                                        "sweep", NULL };
+                                        "sweep", "budget", NULL };
     scenario_t *s = c->s;
     const ynode_t *kn, *x;
     char b[96];
@@ -452,6 +538,16 @@ static int parse_root(ctx_t *c, const ynode_t *root)
         ld_get(ev, "eventually", &ek);
         return ld_err_at(c, ek, "'eventually' applies only to sweeps (after each cut); without a sweep use "
                       "'running: {version: N}'");
+    }
+    if ((x = ld_get(root, "budget", &kn)) && parse_budget(c, kn, x))
+        return c->rc;
+    uint64_t total = steps_in_all(s->steps, s->nsteps);
+    if (total > s->budget.steps) {
+        const ynode_t *sk;
+        ld_get(root, "steps", &sk);
+        return ld_err_at(c, sk ? sk : root, "the steps run %s%" PRIu64 " times in all (repeats counted), over the "
+                         "step budget of %u (budget.steps)", total == UINT64_MAX ? "over " : "",
+                         total == UINT64_MAX ? (uint64_t)UINT32_MAX : total, s->budget.steps);
     }
     pstate_t ps = PS_OFF_START;
     if (ld_check_power(c, s->steps, s->nsteps, &ps))
@@ -548,6 +644,8 @@ static void init_defaults(scenario_t *s)
     memset(s, 0, sizeof *s);
     s->device.ram_fill = s->device.watchdog = s->device.unmapped = s->device.on_reprogram = -1;
     s->expect.bricked = -1;
+    s->budget.time_ns = SCN_DEFAULT_BUDGET_TIME_NS;
+    s->budget.steps = SCN_DEFAULT_BUDGET_STEPS;
     for (int i = 0; i < 5; i++)
         s->expect.reset_reasons[i] = -1;
 }

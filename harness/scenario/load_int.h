@@ -83,6 +83,7 @@ int ld_get_hex_bytes(ctx_t *c, const ynode_t *k, const ynode_t *v, size_t max, u
 int ld_one_of_keys(ctx_t *c, const ynode_t *k, const ynode_t *v, const char *what, const char *const *kinds,
                        int *which, const ynode_t **kk, const ynode_t **kv);
 int ld_get_region(ctx_t *c, const ynode_t *k, const ynode_t *v, scn_region_t *out);
+int ld_get_region(ctx_t *c, const ynode_t *k, const ynode_t *v, scn_region_t *out);
 
 /* ---- load_setup.c ---- */
 int ld_get_app_image(ctx_t *c, const ynode_t *k, const ynode_t *v, char **out, const bundled_image_t **img);

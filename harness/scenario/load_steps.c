@@ -604,6 +604,9 @@ static int parse_repeat(ctx_t *c, const ynode_t *k, const ynode_t *v, int depth,
         return ld_missing(c, k, v, "repeat", "count");
     if (ld_get_u32(c, ck, cv, 1, &st->u.repeat.count))
         return c->rc;
+    if (st->u.repeat.count > SCN_MAX_REPEAT_COUNT)
+        return ld_err_at(c, cv, "'count': %u is over %u (a repeat runs its steps at most %u times; budget.steps "
+                         "bounds the whole run)", st->u.repeat.count, SCN_MAX_REPEAT_COUNT, SCN_MAX_REPEAT_COUNT);
     if (!(sv = ld_get(v, "steps", &sk)))
         return ld_missing(c, k, v, "repeat", "steps");
     return ld_parse_steps(c, sk, sv, depth + 1, &st->u.repeat.steps, &st->u.repeat.nsteps);

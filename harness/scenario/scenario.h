@@ -254,6 +254,10 @@ struct scn_step {
 /* ---- expectations --------------------------------------------------------------------- */
 typedef enum scn_hdr_state { SCN_HDR_ANY = 0, SCN_HDR_VALID, SCN_HDR_INVALID, SCN_HDR_ERASED } scn_hdr_state_t;
 
+/* Who launched a flash operation (the write oracle): the bootloader until an app is recognised
+ * running after a reset, the app after. */
+typedef enum scn_writer { SCN_WRITER_BOOTLOADER = 0, SCN_WRITER_APP } scn_writer_t;
+
 typedef struct scn_expect {
     bool has_running_version; uint64_t running_version;
     bool has_running_digest; uint8_t running_digest[32];
@@ -280,6 +284,8 @@ typedef struct scn_expect {
                                                      * (updates that reboot by themselves) */
     char **update_results; size_t nupdate_results; /* each must have been posted to the server */
     char **no_update_results; size_t nno_update_results; /* none of these may have been posted */
+    uint32_t may_write[2];    /* SCN_WRITER_*: bitmask of 1 << scn_region_t the writer may also
+                               * write besides its defaults (the write oracle, session.c) */
     scn_pos_t pos;
     struct {                                       /* where each key is (line 0: absent) */
         scn_pos_t running, active, candidate, resets, console, no_faults, no_reprogram, max_time,
@@ -303,8 +309,21 @@ typedef struct scn_sweep {
                                * before and after) */
     uint32_t nested_depth;    /* 0: single cuts; 1: also cut once more during recovery */
     uint32_t max_boots;       /* boots allowed for recovery after the cut (>= 1; loader fills 3) */
+    bool allow_empty;         /* a plan with no cut point passes (default: it fails) */
     scn_pos_t pos;
 } scn_sweep_t;
+
+/* What one run of the steps may use (a sweep: the recording and each cut point's run): beyond it
+ * the scenario fails. Loader defaults: SCN_DEFAULT_BUDGET_*. */
+typedef struct scn_budget {
+    uint64_t time_ns;         /* emulated time since power-on of the device, in all */
+    uint32_t steps;           /* steps executed (a repeat's steps count every time) */
+    scn_pos_t pos;            /* of the key (line 0: defaults) */
+} scn_budget_t;
+
+#define SCN_DEFAULT_BUDGET_TIME_NS (3600ull * 1000000000ull)   /* one hour of emulated time */
+#define SCN_DEFAULT_BUDGET_STEPS 100000u
+#define SCN_MAX_REPEAT_COUNT 100000u
 
 typedef struct scenario {
     char *file;               /* path as given */
@@ -317,6 +336,7 @@ typedef struct scenario {
     scn_step_t *steps; size_t nsteps;
     scn_expect_t expect;
     scn_sweep_t sweep;
+    scn_budget_t budget;
 } scenario_t;
 
 /* Load and validate one file. On error returns <0 (scn_err_t) and writes "file:line:column:

@@ -75,6 +75,47 @@ bool sess_op_matches(const session_t *ss, const scn_flash_sel_t *sel, flash_op_k
     return true;
 }
 
+/* The write oracle (always on): the bootloader writes only the active slot, the app only the
+ * candidate storage and the KVStore, plus what expect.may_write allows. Who writes: the app once it
+ * is recognised running since the last reset, the bootloader before. */
+static void check_writer(session_t *ss, const flash_op_t *op)
+{
+    static const scn_region_t own[2][3] = {
+        [SCN_WRITER_BOOTLOADER] = { SCN_REGION_ACTIVE, SCN_REGION_NONE, SCN_REGION_NONE },
+        [SCN_WRITER_APP] = { SCN_REGION_CANDIDATE, SCN_REGION_KVSTORE, SCN_REGION_NONE },
+    };
+    scn_writer_t who = emu_app_running(ss->m) ? SCN_WRITER_APP : SCN_WRITER_BOOTLOADER;
+    uint32_t allowed = ss->s->expect.may_write[who];
+    for (int i = 0; i < 3 && own[who][i] != SCN_REGION_NONE; i++)
+        allowed |= 1u << own[who][i];
+    uint32_t end = op->addr + op->len;
+    for (uint32_t r = SCN_REGION_BOOTLOADER; r <= SCN_REGION_CANDIDATE; r++) {
+        uint32_t a, b;
+        if (!(allowed & (1u << r)))
+            continue;
+        scn_region_range(&ss->l, (scn_region_t)r, &a, &b);
+        if (op->addr >= a && end <= b)
+            return;
+    }
+    const char *where = "outside every region of the layout";
+    for (uint32_t r = SCN_REGION_BOOTLOADER; r <= SCN_REGION_CANDIDATE_PAYLOAD; r++) {
+        uint32_t a, b;
+        scn_region_range(&ss->l, (scn_region_t)r, &a, &b);
+        if (op->addr < b && end > a) {
+            where = scn_region_name((scn_region_t)r);
+            break;
+        }
+    }
+    if (!ss->failed) {
+        sess_fail(ss, ss->step_pos, "write oracle: the %s's %s #%u at 0x%08x+%u touches %s, outside what it may "
+                  "write (%s; more with expect.may_write)", who == SCN_WRITER_APP ? "app" : "bootloader",
+                  flash_op_kind_name(op->kind), op->seq, op->addr, op->len, where,
+                  who == SCN_WRITER_APP ? "candidate, kvstore" : "active");
+        ss->violation = true;
+        emu_request_stop(ss->m, EMU_STOP_FLASH_OP);
+    }
+}
+
 static flash_hook_action_t session_hook(void *ctx, flash_hook_phase_t phase, const flash_op_t *op)
 {
     session_t *ss = ctx;
@@ -87,6 +128,7 @@ static flash_hook_action_t session_hook(void *ctx, flash_hook_phase_t phase, con
         if (ss->nops < ss->capops)
             ss->ops[ss->nops++] = (op_rec_t){ op->seq, op->kind, op->addr, op->len,
                                               emu_console_total(ss->m), ss->gen };
+        check_writer(ss, op);
         if (ss->cut.armed && op->seq == ss->cut.seq) {
             ss->cut.armed = false;
             ss->cut.fired = true;

@@ -89,6 +89,8 @@ typedef struct session {
     struct { bool armed, fired; uint32_t seq; scn_cut_mode_t mode; } cut;   /* the sweep's cut */
 
     /* outcome */
+    bool violation;                   /* an always-on oracle failed inside the flash hook */
+    scn_pos_t step_pos;               /* the step running now (where an oracle's failure points) */
     bool failed;
     bool setup_error;                 /* a step's inputs are missing or invalid (publish) */
     int fail_line;
@@ -108,7 +110,8 @@ typedef struct session {
 
 typedef enum drive_res {
     DRIVE_REACHED = 0, DRIVE_NOT_REACHED, DRIVE_CUT, DRIVE_FAILED, DRIVE_ERROR,
-    DRIVE_SHARED                      /* recovery sharing: the rest is a finished recovery's */
+    DRIVE_SHARED,                     /* recovery sharing: the rest is a finished recovery's */
+    DRIVE_GO_ON                       /* internal to drive.c (run the machine again); never returned */
 } drive_res_t;
 
 typedef struct drive_ctx {            /* what sess_drive() keeps across its runs, for the hooks */

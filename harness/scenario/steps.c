@@ -46,6 +46,7 @@ bool sess_exec_steps(session_t *ss, const scn_step_t *steps, size_t n, bool last
     for (size_t i = 0; i < n && !ss->failed; i++) {
         const scn_step_t *st = &steps[i];
         bool is_last = last_level && i + 1 == n;
+        ss->step_pos = st->pos;
         switch (st->kind) {
         case SCN_STEP_BOOT:
         case SCN_STEP_RUN: {

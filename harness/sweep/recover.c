@@ -22,6 +22,7 @@ void recover(session_t *ss, run_cut_t *rc, bool full_evidence, bool powered)
     char nr[256];
     bool pass = false;
     uint32_t boot;
+    ss->step_pos = s->sweep.pos;
     if (!powered)
         sess_power_return(ss, DEFAULT_OFF_NS, false);
     if (e->has_eventually && e->eventually_within_ns) {
@@ -29,6 +30,7 @@ void recover(session_t *ss, run_cut_t *rc, bool full_evidence, bool powered)
         scn_until_t uv = { .kind = SCN_UNTIL_APP_RUNNING, .has_version = true, .version = e->eventually_version,
                            .timeout_ns = e->eventually_within_ns };
         ss->failed = false;
+        ss->violation = false;
         ss->why.len = 0;
         if (ss->why.p) ss->why.p[0] = 0;
         uint32_t resets0 = sess_total_resets(ss->m);
@@ -69,6 +71,7 @@ void recover(session_t *ss, run_cut_t *rc, bool full_evidence, bool powered)
         conv_begin(ss, 2, !powered);
     for (boot = 1; boot <= max_boots; boot++) {
         ss->failed = false;
+        ss->violation = false;
         ss->why.len = 0;
         if (ss->why.p) ss->why.p[0] = 0;
         if (conv_of(ss))

@@ -70,6 +70,7 @@ bool reach_cut(worker_t *w, session_t *ss, const cutpt_t *c)
             (!best || w->snaps[i].ops_done >= best->ops_done))   /* ties: the later one */
             best = &w->snaps[i];
     ss->failed = false;
+    ss->violation = false;
     ss->cut.armed = true;
     ss->cut.fired = false;
     ss->cut.seq = c->seq;

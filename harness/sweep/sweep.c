@@ -4,6 +4,7 @@
  */
 #include "sweep/sweep_int.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,33 @@ static void finish_verdict(session_t *ss, run_verdict_t *v, double t0)
     v->wall_s = wall_now() - t0;
 }
 
+/* A sweep whose expectations name the version recoveries must end on (eventually) cuts an
+ * install or update: its baseline run (no cut) must end with that version running, or there was
+ * nothing to cut (a candidate that is not newer, say) and every cut point would pass vacuously. */
+static bool baseline_installed(session_t *ss, run_verdict_t *v)
+{
+    const scn_expect_t *e = &ss->s->expect;
+    if (!e->has_eventually)
+        return true;
+    bool valid = false;
+    uint64_t ver = emu_app_running(ss->m) ? sess_running_version(ss, &valid) : 0;
+    if (emu_app_running(ss->m) && valid && ver == e->eventually_version)
+        return true;
+    v->pass = false;
+    v->line = e->at.eventually.line ? e->at.eventually.line : ss->s->pos.line;
+    if (emu_app_running(ss->m))
+        snprintf(v->message, sizeof v->message, "baseline run (no cut): app v%" PRIu64 " runs after the steps, not "
+                 "v%" PRIu64 " (eventually): the update the sweep cuts did not happen", ver, e->eventually_version);
+    else
+        snprintf(v->message, sizeof v->message, "baseline run (no cut): no app runs after the steps, not v%" PRIu64
+                 " (eventually): the update the sweep cuts did not happen", e->eventually_version);
+    free(v->details);
+    char replay[1400];
+    sess_replay_cmd(ss, NULL, replay, sizeof replay);
+    v->details = sess_evidence(ss, replay, false);
+    return false;
+}
+
 int run_scenario(const scenario_t *s, const run_opts_t *o, int jobs, uint32_t shard_i, uint32_t shard_n,
                  uint32_t shard_base, run_verdict_t *v)
 {
@@ -221,6 +249,11 @@ int run_scenario(const scenario_t *s, const run_opts_t *o, int jobs, uint32_t sh
     v->pass = true;
     if (o->verbose)
         v->details = sess_evidence(&ss, NULL, true);
+    if (s->sweep.enabled && !baseline_installed(&ss, v)) {
+        finish_verdict(&ss, v, t0);
+        sess_close(&ss);
+        return RUN_OK;
+    }
     if (s->sweep.enabled) {
         cutpt_t *cuts = NULL;
         size_t ncuts = 0;
@@ -229,6 +262,11 @@ int run_scenario(const scenario_t *s, const run_opts_t *o, int jobs, uint32_t sh
             v->setup_error = true;
             v->line = s->sweep.pos.line;
             snprintf(v->message, sizeof v->message, "%s", err);
+        } else if (ncuts == 0 && !s->sweep.allow_empty) {
+            v->pass = false;
+            v->line = s->sweep.pos.line;
+            snprintf(v->message, sizeof v->message, "sweep: the plan has no cut point (no flash operation of the "
+                     "recording matches the sweep's selection); say 'allow_empty: true' if that is expected");
         } else {
             bool *mine = calloc(ncuts ? ncuts : 1, sizeof *mine);
             for (size_t i = 0; mine && i < ncuts; i++)

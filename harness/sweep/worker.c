@@ -91,6 +91,7 @@ static void run_one_cut(worker_t *w, session_t *ss, size_t ci)
                     ss->cut.seq = rec[sel[i]].seq;
                     ss->cut.mode = (scn_cut_mode_t)m2;
                     ss->failed = false;
+                    ss->violation = false;
                     char nr[256];
                     scn_until_t u = { .kind = SCN_UNTIL_HALT, .timeout_ns = 60ull * 1000000000ull };
                     if (sess_drive(ss, &u, w->s->pos, nr, sizeof nr) == DRIVE_CUT && ss->cut.fired) {
