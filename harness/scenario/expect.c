@@ -6,7 +6,6 @@
 #include "scenario/session.h"
 
 #include <inttypes.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "codec/image.h"
 #include "mbed_header.h"
 #include "scenario/device.h"
+#include "scenario/pattern.h"
 #include "server/server.h"
 
 static void hexdigest(const uint8_t *data, size_t len, char out[65])
@@ -135,13 +135,13 @@ bool sess_check_expect(session_t *ss, const scn_expect_t *e, bool sweep_boot)
         if (strstr(con, e->not_contains[i]))
             MISMATCH("expected the console not to contain \"%s\"", e->not_contains[i]);
     if (e->matches) {
-        regex_t re;
-        if (regcomp(&re, e->matches, REG_EXTENDED | REG_NOSUB) != 0) {
-            MISMATCH("console.matches: bad regular expression \"%s\"", e->matches);
+        pat_t *pat = NULL;
+        if (pat_compile(e->matches, &pat, NULL, NULL, 0) != PAT_OK) {
+            MISMATCH("console.matches: bad pattern \"%s\"", e->matches);
         } else {
-            if (regexec(&re, con, 0, NULL, 0) != 0)
+            if (!pat_search(pat, con, strlen(con)))
                 MISMATCH("expected the console to match /%s/", e->matches);
-            regfree(&re);
+            pat_free(pat);
         }
     }
     if (e->no_faults && (emu_fault_count(m) || emu_lockup_count(m)))

@@ -10,10 +10,10 @@
  * Bad input is never an assert: every check is a VERIFY that returns SCN_ERR_SCHEMA/SYNTAX.
  */
 #include "scenario/load_int.h"
+#include "scenario/pattern.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,14 +117,14 @@ static int parse_expect_console(ctx_t *c, const ynode_t *kn, const ynode_t *x)
     if ((x2 = ld_get(x, "matches", &k2))) {
         if (ld_get_str(c, k2, x2, &e->matches))
             return c->rc;
-        regex_t re;
-        int rc = regcomp(&re, e->matches, REG_EXTENDED | REG_NOSUB);
-        if (rc) {
-            char msg[160];
-            regerror(rc, &re, msg, sizeof msg);
-            return ld_err_at(c, x2, "'matches' is not a valid POSIX extended regular expression: %s", msg);
-        }
-        regfree(&re);
+        pat_t *pat = NULL;
+        size_t off = 0;
+        char msg[160];
+        if (pat_compile(e->matches, &pat, &off, msg, sizeof msg) != PAT_OK)
+            return ld_err_pos(c, SCN_ERR_SCHEMA, x2->line, x2->col + (int)off + (x2->quoted ? 1 : 0),
+                              "'matches': %s (character %zu of the pattern; the subset is in scenarios/README.md)",
+                              msg, off + 1);
+        pat_free(pat);
     }
     return c->rc;
 }
