@@ -1,4 +1,9 @@
 /*
+ * The scenario room (harness/scenario/): YAML -> a validated scenario (this header; the loader's
+ * parts in load_int.h), the step engine that drives the machine through it (session.h), its
+ * expectations and always-on oracles, and the verdict model (verdict.h). May include emu/,
+ * codec/, server/ and util/; never sweep/ or cli/ (the sweep room attaches hooks instead).
+ *
  * Scenarios: what a device starts with, what happens to it, and what must hold at the end.
  * scenario_load() turns one YAML file (libyaml) into a validated scenario_t; every error names
  * file:line:column. The format is documented in scenarios/README.md.
@@ -16,7 +21,7 @@
  *     (device fields: -1 / 0; until.timeout_ns: 0 = 20 s);
  *   - values are in range: counts >= 1 where 0 would be meaningless, durations > 0, offsets and
  *     lengths inside their region of the default K64F layout (fw_layout_default), bundled image
- *     and bootloader variant names exist (bundled.h), regexes compile (REG_EXTENDED);
+ *     and bootloader variant names exist (bundled.h), console patterns compile (pattern.h);
  *   - the sequence of steps is possible: `run` and `reset` never follow a point where the device
  *     is off (the start, or power_loss with stay_off: true) without a `boot` in between.
  */
@@ -268,7 +273,7 @@ typedef struct scn_expect {
     int reset_reasons[5];                          /* -1 unset, else exact count per emu_reset_kind_t */
     char **contains; size_t ncontains;
     char **not_contains; size_t nnot_contains;
-    char *matches;                                 /* POSIX extended regex over the console */
+    char *matches;                                 /* a pattern (pattern.h) over the console */
     bool no_faults;
     bool no_reprogram;                             /* no program of non-erased units */
     bool has_max_time; uint64_t max_time_ns;
