@@ -38,6 +38,80 @@ static int stage_step(session_t *ss, const scn_step_t *st);
 
 
 
+/* power_loss at a flash operation: arm the hook and run until the cut. -1: the sweep's own cut
+ * came first (the steps end there). */
+static int power_loss_at_op(session_t *ss, const scn_step_t *st)
+{
+    char nr[256];
+    scn_until_t u = { .kind = SCN_UNTIL_HALT };     /* runs until the cut (or the timeout) */
+    ss->hk.armed = 1;
+    ss->hk.sel = st->u.power.op;
+    ss->hk.mode = st->u.power.mode;
+    ss->hk.fired = false;
+    ss->hk.count = st->u.power.op.from_power_on ? sess_ops_since_poweron(ss, &st->u.power.op) : 0;
+    drive_res_t r = sess_drive(ss, &u, st->pos, nr, sizeof nr);
+    if (r == DRIVE_CUT && ss->cut.fired) {
+        ss->cut_done = true;
+        return -1;
+    }
+    ss->hk.armed = 0;
+    if (r == DRIVE_CUT)
+        sess_power_return(ss, st->u.power.off_time_ns, st->u.power.stay_off);
+    else if (r != DRIVE_FAILED && r != DRIVE_ERROR)
+        sess_fail(ss, st->pos, "power_loss: flash operation #%u of the selected kind never happened (%s)",
+                  st->u.power.op.n, nr[0] ? nr : "the device stopped");
+    return 0;
+}
+
+/* power_loss after N instructions: run them (app starts checked on the way), then cut. */
+static void power_loss_at_insns(session_t *ss, const scn_step_t *st)
+{
+    uint64_t target = emu_insns(ss->m) + st->u.power.insns;
+    while (emu_insns(ss->m) < target && !ss->failed) {
+        emu_stop_t s2;
+        memset(&s2, 0, sizeof s2);
+        s2.app_running = true;
+        s2.max_insns = target - emu_insns(ss->m);
+        emu_result_t res;
+        if (emu_run(ss->m, &s2, &res) != EMU_OK) {
+            sess_fail(ss, st->pos, "emulator error: %s", emu_last_error(ss->m));
+            break;
+        }
+        if (res.reason != EMU_STOP_APP_RUNNING)
+            break;   /* budget used (the machine stops before the block that would pass it),
+                      * halted or cut: cut power now */
+        sess_check_invariant(ss, st->pos);
+    }
+    if (!ss->failed && !ss->cut.fired)
+        sess_power_return(ss, st->u.power.off_time_ns, st->u.power.stay_off);
+}
+
+/* The power_loss step. -1: the sweep's own cut came first (the steps end there). */
+static int power_loss_step(session_t *ss, const scn_step_t *st)
+{
+    if (!emu_powered(ss->m))
+        sess_power_on(ss);
+    switch (st->u.power.at) {
+    case SCN_AT_NOW:
+        sess_power_return(ss, st->u.power.off_time_ns, st->u.power.stay_off);
+        return 0;
+    case SCN_AT_FLASH_OP:
+        return power_loss_at_op(ss, st);
+    case SCN_AT_TIME: {
+        char nr[256];
+        scn_until_t u = { .kind = SCN_UNTIL_TIME, .time_ns = st->u.power.time_ns,
+                          .timeout_ns = st->u.power.time_ns + 1 };
+        drive_res_t r = sess_drive(ss, &u, st->pos, nr, sizeof nr);
+        if (r == DRIVE_REACHED || r == DRIVE_NOT_REACHED)
+            sess_power_return(ss, st->u.power.off_time_ns, st->u.power.stay_off);
+        return 0;
+    }
+    default:
+        power_loss_at_insns(ss, st);
+        return 0;
+    }
+}
+
 /* Execute steps; returns false when the scenario failed (message set). `last` tells whether the
  * final step of the scenario is among them (a timeout there may be the expected brick). */
 bool sess_exec_steps(session_t *ss, const scn_step_t *steps, size_t n, bool last_level)
@@ -74,69 +148,10 @@ bool sess_exec_steps(session_t *ss, const scn_step_t *steps, size_t n, bool last
             }
             break;
         }
-        case SCN_STEP_POWER_LOSS: {
-            if (!emu_powered(ss->m))
-                sess_power_on(ss);
-            scn_until_t u;
-            memset(&u, 0, sizeof u);
-            if (st->u.power.at == SCN_AT_NOW) {
-                sess_power_return(ss, st->u.power.off_time_ns, st->u.power.stay_off);
-                break;
-            }
-            if (st->u.power.at == SCN_AT_FLASH_OP) {
-                ss->hk.armed = 1;
-                        ss->hk.sel = st->u.power.op;
-                ss->hk.mode = st->u.power.mode;
-                ss->hk.fired = false;
-                ss->hk.count = st->u.power.op.from_power_on ? sess_ops_since_poweron(ss, &st->u.power.op) : 0;
-                u.kind = SCN_UNTIL_HALT;        /* runs until the cut (or the timeout) */
-                drive_res_t r = sess_drive(ss, &u, st->pos, nr, sizeof nr);
-                if (r == DRIVE_CUT && ss->cut.fired) {
-                    ss->cut_done = true;        /* the sweep's cut came first */
-                    return false;
-                }
-                ss->hk.armed = 0;
-                if (r == DRIVE_CUT) {
-                    sess_power_return(ss, st->u.power.off_time_ns, st->u.power.stay_off);
-                } else if (r != DRIVE_FAILED && r != DRIVE_ERROR) {
-                    sess_fail(ss, st->pos, "power_loss: flash operation #%u of the selected kind never happened (%s)",
-                         st->u.power.op.n, nr[0] ? nr : "the device stopped");
-                }
-                break;
-            }
-            if (st->u.power.at == SCN_AT_TIME) {
-                u.kind = SCN_UNTIL_TIME;
-                u.time_ns = st->u.power.time_ns;
-                u.timeout_ns = st->u.power.time_ns + 1;
-                drive_res_t r = sess_drive(ss, &u, st->pos, nr, sizeof nr);
-                if (r == DRIVE_REACHED || r == DRIVE_NOT_REACHED)
-                    sess_power_return(ss, st->u.power.off_time_ns, st->u.power.stay_off);
-                break;
-            }
-            /* AT_INSNS: run that many instructions, then cut */
-            {
-                uint64_t target = emu_insns(ss->m) + st->u.power.insns;
-                while (emu_insns(ss->m) < target && !ss->failed) {
-                    emu_stop_t s2;
-                    memset(&s2, 0, sizeof s2);
-                    s2.app_running = true;
-                    s2.max_insns = target - emu_insns(ss->m);
-                    emu_result_t res;
-                    if (emu_run(ss->m, &s2, &res) != EMU_OK) {
-                        sess_fail(ss, st->pos, "emulator error: %s", emu_last_error(ss->m));
-                        break;
-                    }
-                    if (res.reason == EMU_STOP_APP_RUNNING)
-                        sess_check_invariant(ss, st->pos);
-                    else
-                        break;   /* budget used (the machine stops before the block that would
-                                  * pass it), halted or cut: cut power now */
-                }
-                if (!ss->failed && !ss->cut.fired)
-                    sess_power_return(ss, st->u.power.off_time_ns, st->u.power.stay_off);
-            }
+        case SCN_STEP_POWER_LOSS:
+            if (power_loss_step(ss, st))
+                return false;                    /* the sweep's cut came first */
             break;
-        }
         case SCN_STEP_RESET:
             if (!emu_powered(ss->m)) {
                 sess_fail(ss, st->pos, "reset: the device is powered off");
