@@ -1,6 +1,6 @@
 /*
  * The verdict model (reports/report.c) and its three writers (junit.c, json.c, html.c), and the
- * atomic write they share (harness/fileio.c).
+ * atomic write they share (util/fileio.c).
  *
  * One model holds everything a report must survive: passing, failing, error and skipped cases,
  * properties and tags, a sweep with cut points, a duplicate classname + name, a 1000-byte
