@@ -90,7 +90,7 @@ bool emu_powered(const emu_machine_t *m);
 typedef enum emu_stop_reason {
     EMU_STOP_APP_RUNNING = 0, /* the app reached its running marker (or a recognition rule) */
     EMU_STOP_RESETS,          /* stop.resets resets happened */
-    EMU_STOP_TIME,            /* emulated time reached stop.time_ns */
+    EMU_STOP_TIME,            /* emulated time reached stop.time_ns (emu_run: "Time stop") */
     EMU_STOP_FLASH_OP,        /* the flash op count reached stop.flash_ops */
     EMU_STOP_FAULT,           /* a fault (only when cfg.fault_stops or stop.on_fault) */
     EMU_STOP_LOCKUP,          /* the core locked up (when stop.on_lockup; else it resets) */
@@ -109,7 +109,7 @@ const char *emu_stop_reason_name(emu_stop_reason_t r);
 typedef struct emu_stop {
     bool app_running;           /* stop when the app is recognised as running */
     uint32_t resets;            /* stop after this many resets during this run */
-    uint64_t time_ns;           /* absolute emulated time */
+    uint64_t time_ns;           /* absolute emulated time (emu_run: "Time stop") */
     uint64_t flash_ops;         /* absolute flash op count (flash_log_total) */
     bool on_fault;
     bool on_lockup;
@@ -126,7 +126,19 @@ typedef struct emu_result {
 
 /* Run until a stop condition. stop.app_running stops at the moment the app is recognised as
  * running (a transition: when it already runs, the run goes on until the next recognition,
- * e.g. after a reset). */
+ * e.g. after a reset).
+ *
+ * Time stop (stop.time_ns = T, any T, 1 ns away or more, from any phase of the instruction
+ * clock): the CPU executes whole translated blocks (straight-line code up to a branch), so the
+ * run ends at the first block boundary at which emu_time_ns >= T, with reason EMU_STOP_TIME and
+ * res.time_ns == emu_time_ns(m) >= T. The block during which time reaches T runs to its end
+ * (res.time_ns - T is under one block's duration); a WFI or "b ." sleep across T ends at exactly
+ * T; a T at or before now ends the run before any instruction. A condition met first, in that
+ * block or at that boundary (a reset, a flash operation, a fault, the app running...), ends the
+ * run with its own reason; time may then already be >= T, and a run with the same T returns
+ * EMU_STOP_TIME at once. So whenever the reason is EMU_STOP_TIME, emu_time_ns(m) >= T: a caller
+ * that passes the earliest of several times (a deadline, a tick) tells which came by comparing
+ * each with emu_time_ns. */
 int emu_run(emu_machine_t *m, const emu_stop_t *stop, emu_result_t *res);
 /* From a hook (flash hook, console callback): stop the current run at the next block boundary
  * with this reason. */

@@ -810,7 +810,12 @@ static void slow_path(emu_machine_t *m, uint32_t addr, uint32_t n)
         uc_emu_stop(m->uc);
         return;
     }
-    if (m->stop && m->stop->time_ns && emu_time_ns(m) >= m->stop->time_ns) {
+    /* The time stop is due at the first block boundary at or after stop.time_ns: this one when
+     * time has reached it before the block; otherwise the block runs (even when it crosses the
+     * target) and the next boundary stops (check_insns is then <= insns: the next block comes
+     * here). */
+    if (m->stop && m->stop->time_ns &&
+        insns_to_ns(m, m->d.insns - n) + m->d.stall_ns >= m->stop->time_ns) {
         m->d.insns -= n;
         request_stop(m, EMU_STOP_TIME);
         return;
@@ -1333,6 +1338,11 @@ static bool sleep_until_wakeup(emu_machine_t *m, bool spin)
             return true;
         uint64_t next = m->next_deadline_ns;
         uint64_t now = emu_time_ns(m);
+        if (m->stop && m->stop->time_ns && now >= m->stop->time_ns) {
+            m->stop_reason = EMU_STOP_TIME;  /* the time stop came with the sleep's boundary */
+            m->stop_now = true;
+            return false;
+        }
         if (next == UINT64_MAX) {
             note(m, EMU_EV_HALT, spin ? "spinning in \"b .\" with nothing to interrupt it"
                                               : "WFI with nothing to wake the core");
@@ -1341,8 +1351,7 @@ static bool sleep_until_wakeup(emu_machine_t *m, bool spin)
             return false;
         }
         if (m->stop && m->stop->time_ns && next > m->stop->time_ns) {
-            if (m->stop->time_ns > now)
-                m->d.stall_ns += m->stop->time_ns - now;
+            m->d.stall_ns += m->stop->time_ns - now;     /* the sleep ends at the stop time */
             m->stop_reason = EMU_STOP_TIME;
             m->stop_now = true;
             return false;
