@@ -52,21 +52,41 @@ const char *emu_strerror(int err)
     case EMU_ERR_ARG: return "bad argument";
     case EMU_ERR_STATE: return "machine not in the right state";
     case EMU_ERR_IMAGE: return "bad firmware image";
+    case EMU_ERR_BOARD: return "unknown board";
     default: return "unknown error";
     }
+}
+
+/* ---- configuration and boards --------------------------------------------------------------- */
+
+const emu_board_t *emu_board_find(const char *name)
+{
+    for (size_t i = 0; name && i < emu_board_count; i++)
+        if (strcmp(emu_boards[i]->name, name) == 0)
+            return emu_boards[i];
+    return NULL;
 }
 
 void emu_config_defaults(emu_config_t *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->board = "k64f";
     cfg->ram_fill = EMU_RAM_ZERO;
     cfg->unmapped = EMU_UNMAPPED_RAZ_WI;
     cfg->wdog_enabled = true;
     cfg->core_hz = 120000000u;
     cfg->event_capacity = 4096;
     cfg->console_capacity = 64 * 1024;
-    flash_cfg_k64f(&cfg->flash);
+    emu_config_board(cfg, EMU_BOARD_DEFAULT);
+}
+
+int emu_config_board(emu_config_t *cfg, const char *board)
+{
+    const emu_board_t *b = emu_board_find(board);
+    if (!b)
+        return EMU_ERR_BOARD;
+    cfg->board = b->name;
+    b->flash_defaults(&cfg->flash);
+    return EMU_OK;
 }
 
 /* ---- time ---------------------------------------------------------------------------------- */
@@ -364,8 +384,8 @@ void emu_set_net_backend(emu_machine_t *m, const emu_net_backend_t *b) { m->net_
 
 void emu_net_notify(emu_machine_t *m)
 {
-    if (m->netdev && m->d.powered) {
-        netdev_notify(m->netdev);
+    if (m->role[EMU_ROLE_NETDEV] && m->d.powered) {
+        netdev_notify(m->role[EMU_ROLE_NETDEV]);
         m->attention = true;
         recompute_deadline(m);
     }
@@ -373,8 +393,8 @@ void emu_net_notify(emu_machine_t *m)
 
 void emu_net_link_changed(emu_machine_t *m)
 {
-    if (m->netdev && m->d.powered) {
-        netdev_link_changed(m->netdev);
+    if (m->role[EMU_ROLE_NETDEV] && m->d.powered) {
+        netdev_link_changed(m->role[EMU_ROLE_NETDEV]);
         m->attention = true;
         recompute_deadline(m);
     }
@@ -386,8 +406,10 @@ static void cm_deadline_changed(void *mv) { recompute_deadline((emu_machine_t *)
 
 /* ---- memory ------------------------------------------------------------------------------ */
 
-int emu_map_ram(emu_machine_t *m, const char *name, uint32_t base, uint32_t size, uint8_t **mem)
+/* emu_board_ctx_t.map_ram (board.h) */
+static int board_map_ram(void *mv, const char *name, uint32_t base, uint32_t size, uint8_t **mem)
 {
+    emu_machine_t *m = mv;
     if (m->nram >= EMU_MAX_RAM)
         return EMU_ERR_ARG;
     uint8_t *buf = calloc(1, size);
@@ -666,14 +688,23 @@ static void bitband_sram_write_cb(uc_engine *uc, uint64_t off, unsigned size, ui
         *p = (uint8_t)((*p & ~(1u << bit)) | ((v & 1u) << bit));
 }
 
-int emu_add_periph(emu_machine_t *m, periph_t *p, uint32_t base)
+/* emu_board_ctx_t.add_periph (board.h) */
+static int board_add_periph(void *mv, periph_t *p, uint32_t base, emu_periph_role_t role)
 {
+    emu_machine_t *m = mv;
     if (!p)
         return EMU_ERR_NOMEM;
-    if (m->nperiph >= EMU_MAX_PERIPH) {
+    const char *why = m->nperiph >= EMU_MAX_PERIPH ? "more peripherals than EMU_MAX_PERIPH"
+                      : (unsigned)role >= EMU_ROLE_COUNT ? "no such role"
+                      : role != EMU_ROLE_NONE && m->role[role] ? "its role is taken" : NULL;
+    if (why) {
+        snprintf(m->err, sizeof m->err, "board %s, %s at 0x%08x: %s", m->board->name,
+                 p->ops->name, base, why);
         p->ops->destroy(p);
         return EMU_ERR_ARG;
     }
+    if (role != EMU_ROLE_NONE)
+        m->role[role] = p;
     p->base = base;
     m->periph[m->nperiph++] = p;
     uint32_t size = (p->ops->size + 0xFFFu) & ~0xFFFu;
@@ -1076,7 +1107,7 @@ int emu_create(const emu_config_t *cfg_in, emu_machine_t **out)
     if (!m->cfg.event_capacity) m->cfg.event_capacity = 4096;
     if (!m->cfg.console_capacity) m->cfg.console_capacity = 64 * 1024;
     if (!m->cfg.core_hz) m->cfg.core_hz = 120000000u;
-    if (!m->cfg.board) m->cfg.board = "k64f";
+    if (!m->cfg.board) m->cfg.board = EMU_BOARD_DEFAULT;
     m->cfg.flash.seed = m->cfg.flash.seed ? m->cfg.flash.seed : m->cfg.seed;
     if (cfg_in->app_console_text) {
         m->app_console_text = strdup(cfg_in->app_console_text);
@@ -1087,9 +1118,14 @@ int emu_create(const emu_config_t *cfg_in, emu_machine_t **out)
     m->console = calloc(1, m->cfg.console_capacity + 1);
     if (!m->ev || !m->console)
         goto fail;
-    if (strcmp(m->cfg.board, "k64f") != 0) {
-        snprintf(m->err, sizeof m->err, "unknown board '%s' (known: k64f)", m->cfg.board);
-        rc = EMU_ERR_ARG;
+    m->board = emu_board_find(m->cfg.board);
+    if (!m->board) {
+        int len = snprintf(m->err, sizeof m->err, "unknown board '%s' (known:", m->cfg.board);
+        for (size_t i = 0; i < emu_board_count && len > 0 && (size_t)len < sizeof m->err; i++)
+            len += snprintf(m->err + len, sizeof m->err - (size_t)len, " %s", emu_boards[i]->name);
+        if (len > 0 && (size_t)len < sizeof m->err)
+            snprintf(m->err + len, sizeof m->err - (size_t)len, ")");
+        rc = EMU_ERR_BOARD;
         goto fail;
     }
     uc_err e = uc_open(UC_ARCH_ARM, UC_MODE_THUMB, &m->uc);
@@ -1132,7 +1168,10 @@ int emu_create(const emu_config_t *cfg_in, emu_machine_t **out)
     }
     size_t page = 0;
     m->page_size = uc_query(m->uc, UC_QUERY_PAGE_SIZE, &page) == UC_ERR_OK && page ? (uint32_t)page : 1024;
-    rc = board_k64f_build(m);
+    emu_board_ctx_t bctx = { .m = m, .cfg = &m->cfg, .bus = &m->bus, .flash = m->flash,
+                             .net_backend = &m->net_backend, .map_ram = board_map_ram,
+                             .add_periph = board_add_periph };
+    rc = m->board->build(&bctx);
     if (rc)
         goto fail;
     rc = map_system(m);
@@ -1196,9 +1235,9 @@ uint32_t emu_vtor(const emu_machine_t *m) { return m->cm.s.vtor; }
 
 int emu_uart_rx(emu_machine_t *m, const uint8_t *data, size_t len)
 {
-    if (!m->uart_console)
+    if (!m->role[EMU_ROLE_CONSOLE])
         return EMU_ERR_STATE;
-    return uart_rx_push(m->uart_console, data, len);
+    return uart_rx_push(m->role[EMU_ROLE_CONSOLE], data, len);
 }
 
 /* ---- power and reset ------------------------------------------------------------------- */
@@ -1242,8 +1281,8 @@ static void do_reset(emu_machine_t *m, emu_reset_kind_t kind)
             }
         }
     }
-    if (m->rcm)
-        rcm_note_reset(m->rcm, kind);
+    if (m->role[EMU_ROLE_RESET_CTL])
+        rcm_note_reset(m->role[EMU_ROLE_RESET_CTL], kind);
     for (int i = 0; i < m->nperiph; i++)
         m->periph[i]->ops->reset(m->periph[i], kind);
     m->d.app_running = false;

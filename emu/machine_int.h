@@ -1,11 +1,13 @@
 /*
- * fwemu machine internals, shared by machine.c and the board files. Not a public header.
+ * fwemu machine internals, shared by the machine's source files. Not a public header: emu.h is
+ * the machine's contract; boards see only board.h.
  */
 #ifndef FWEMU_MACHINE_INT_H
 #define FWEMU_MACHINE_INT_H
 
 #include <unicorn/unicorn.h>
 
+#include "board.h"
 #include "cortexm.h"
 #include "emu.h"
 #include "periph.h"
@@ -54,6 +56,7 @@ typedef struct emu_dyn {
 
 struct emu_machine {
     emu_config_t cfg;
+    const emu_board_t *board;         /* cfg.board's descriptor */
     char *app_console_text;           /* owned copy */
     uc_engine *uc;
     char err[256];
@@ -63,14 +66,13 @@ struct emu_machine {
     uint8_t *flash_mem;
     emu_ram_t ram[EMU_MAX_RAM];
     int nram;
-    uint8_t *flexram;
 
     periph_t *periph[EMU_MAX_PERIPH];
     int nperiph;
     uint8_t page_owner[EMU_PERIPH_PAGES];   /* index+1 into periph[], 0 = unmodelled */
     emu_unmodelled_t unm[EMU_PERIPH_PAGES / 2 + 1];
     int nunm;
-    periph_t *uart_console, *rcm, *wdog, *netdev;
+    periph_t *role[EMU_ROLE_COUNT];  /* the board's peripherals by role (board.h) */
     const emu_net_backend_t *net_backend;
     emu_bus_t bus;
     cortexm_t cm;
@@ -110,10 +112,5 @@ struct emu_machine {
     uint32_t mem_fault_addr;          /* address of the last invalid access */
     int mem_fault_type;               /* uc_mem_type of it */
 };
-
-/* Board assembly (emu/board/<name>.c): map memories and peripherals. */
-int emu_map_ram(emu_machine_t *m, const char *name, uint32_t base, uint32_t size, uint8_t **mem);
-int emu_add_periph(emu_machine_t *m, periph_t *p, uint32_t base);
-int board_k64f_build(emu_machine_t *m);
 
 #endif
