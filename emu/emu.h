@@ -1,5 +1,6 @@
 /*
- * fwemu machine: one emulated Cortex-M4 board (K64F first).
+ * fwemu machine: one emulated Cortex-M4 board, chosen by name (emu_config_t.board: "k64f"; the
+ * boards are emu/board/<name>.c, emu/board.h).
  *
  * Lifecycle:  emu_config_defaults(&cfg) -> emu_create(&cfg, &m) -> load flash (emu_flash())
  *             -> emu_power_on(m) -> emu_run(m, &stop, &result) ... -> emu_destroy(m).

@@ -144,8 +144,11 @@ void machine_bus_init(emu_machine_t *m)
 static int board_map_ram(void *mv, const char *name, uint32_t base, uint32_t size, uint8_t **mem)
 {
     emu_machine_t *m = mv;
-    if (m->nram >= EMU_MAX_RAM)
+    if (m->nram >= EMU_MAX_RAM) {
+        snprintf(m->err, sizeof m->err, "board %s, %s: more RAMs than EMU_MAX_RAM", m->board->name,
+                 name);
         return EMU_ERR_ARG;
+    }
     uint8_t *buf = calloc(1, size);
     if (!buf)
         return EMU_ERR_NOMEM;

@@ -1,7 +1,8 @@
 /*
  * NXP Kinetis K64F (MK64FN1M0VLL12, FRDM-K64F) board: memory map and peripherals
  * (../shared/reference/k64f.md "Memory map"). The board only assembles: the flash array is the
- * machine's flash engine (geometry from emu_config_t.flash), the rest is listed here.
+ * machine's flash engine (emu_config_t.flash, by default flash_cfg_k64f), the rest is listed
+ * here and mapped through the machine's services (board.h).
  */
 #include "board.h"
 
