@@ -1,5 +1,6 @@
 /*
- * fwemu machine: one emulated Cortex-M4 board (K64F first).
+ * fwemu machine: one emulated Cortex-M4 board, chosen by name (emu_config_t.board: "k64f"; the
+ * boards are emu/board/<name>.c, emu/board.h).
  *
  * Lifecycle:  emu_config_defaults(&cfg) -> emu_create(&cfg, &m) -> load flash (emu_flash())
  *             -> emu_power_on(m) -> emu_run(m, &stop, &result) ... -> emu_destroy(m).
@@ -24,6 +25,7 @@ typedef enum emu_err {
     EMU_ERR_ARG = -3,
     EMU_ERR_STATE = -4,       /* e.g. run before power on */
     EMU_ERR_IMAGE = -5,       /* bad ELF/binary for loading */
+    EMU_ERR_BOARD = -6,       /* no board has the name emu_config_t.board */
 } emu_err_t;
 
 const char *emu_strerror(int err);
@@ -39,15 +41,17 @@ typedef enum emu_unmapped {
     EMU_UNMAPPED_BUSFAULT,    /* raise a BusFault (+ event) */
 } emu_unmapped_t;
 
+#define EMU_BOARD_DEFAULT "k64f"
+
 typedef struct emu_config {
-    const char *board;        /* "k64f" */
+    const char *board;        /* a board's name (emu/board/<name>.c); NULL = EMU_BOARD_DEFAULT */
     uint64_t seed;
     emu_ram_fill_t ram_fill;
     emu_unmapped_t unmapped;
     bool fault_stops;         /* true: stop at the first fault instead of running HardFault */
     bool wdog_enabled;        /* WDOG enabled out of reset (true on the real part) */
     uint32_t core_hz;         /* 120000000 */
-    flash_cfg_t flash;        /* geometry and timing; filled by emu_config_defaults */
+    flash_cfg_t flash;        /* place, geometry and timing: the board's (emu_config_board) */
     size_t event_capacity;    /* events kept (ring, newest kept); 0 = 4096 */
     size_t console_capacity;  /* console bytes kept (newest); 0 = 64 KiB */
     /* "app running" recognition without our marker (0 / NULL = off) */
@@ -61,9 +65,13 @@ typedef struct emu_config {
 } emu_config_t;
 
 void emu_config_defaults(emu_config_t *cfg);   /* K64F board, zero fill, watchdog on */
+/* Choose the board: sets cfg->board and cfg->flash to that board's flash. EMU_ERR_BOARD (cfg
+ * unchanged) when no board has that name. */
+int emu_config_board(emu_config_t *cfg, const char *board);
 
 typedef struct emu_machine emu_machine_t;
 
+/* EMU_ERR_BOARD when no board has the name cfg->board (emu_create_error lists the known ones). */
 int emu_create(const emu_config_t *cfg, emu_machine_t **out);
 const char *emu_create_error(void);      /* why the last emu_create in this thread failed */
 void emu_destroy(emu_machine_t *m);
@@ -164,7 +172,8 @@ uint32_t emu_vtor(const emu_machine_t *m);
 uint32_t emu_reg(emu_machine_t *m, int uc_reg);        /* UC_ARM_REG_* */
 int emu_mem_read(emu_machine_t *m, uint32_t addr, void *buf, uint32_t len);
 int emu_mem_write(emu_machine_t *m, uint32_t addr, const void *buf, uint32_t len);
-/* Push bytes into the console UART's receive FIFO. */
+/* Push bytes into the console UART's receive FIFO: returns how many it took (it may be full),
+ * EMU_ERR_STATE when the board has no console UART. */
 int emu_uart_rx(emu_machine_t *m, const uint8_t *data, size_t len);
 
 /* The update server behind the NETU network device (docs/update-flow.md section 1). The machine

@@ -1,11 +1,24 @@
 /*
- * fwemu machine internals, shared by machine.c and the board files. Not a public header.
+ * fwemu machine internals, shared by the machine's source files. Not a public header: emu.h is
+ * the machine's contract; boards see only board.h.
+ *
+ * The machine's files, one concern each:
+ *   machine.c         lifecycle (names, configuration, boards, create/destroy, power, reset),
+ *                     the run loop (emu_run, sleeping, CPU errors as faults), ELF loading
+ *   machine_bus.c     bus services (emu_bus_t, cm_host_t, DMA), memories and the flash mapping,
+ *                     MMIO (peripherals, unmodelled pages, test device, SCS, PPB, bit-band), the
+ *                     board's services (emu_board_ctx_t)
+ *   machine_exec.c    the clock and deadlines, the Unicorn hooks (block, slow path, code, invalid
+ *                     memory, CPU exceptions), semihosting
+ *   machine_events.c  the event log, the console, "app running" recognition, stop requests
+ *   machine_state.c   snapshots, fingerprints, flash dependence tracking
  */
 #ifndef FWEMU_MACHINE_INT_H
 #define FWEMU_MACHINE_INT_H
 
 #include <unicorn/unicorn.h>
 
+#include "board.h"
 #include "cortexm.h"
 #include "emu.h"
 #include "periph.h"
@@ -54,6 +67,7 @@ typedef struct emu_dyn {
 
 struct emu_machine {
     emu_config_t cfg;
+    const emu_board_t *board;         /* cfg.board's descriptor */
     char *app_console_text;           /* owned copy */
     uc_engine *uc;
     char err[256];
@@ -63,14 +77,13 @@ struct emu_machine {
     uint8_t *flash_mem;
     emu_ram_t ram[EMU_MAX_RAM];
     int nram;
-    uint8_t *flexram;
 
     periph_t *periph[EMU_MAX_PERIPH];
     int nperiph;
     uint8_t page_owner[EMU_PERIPH_PAGES];   /* index+1 into periph[], 0 = unmodelled */
     emu_unmodelled_t unm[EMU_PERIPH_PAGES / 2 + 1];
     int nunm;
-    periph_t *uart_console, *rcm, *wdog, *netdev;
+    periph_t *role[EMU_ROLE_COUNT];  /* the board's peripherals by role (board.h) */
     const emu_net_backend_t *net_backend;
     emu_bus_t bus;
     cortexm_t cm;
@@ -111,9 +124,59 @@ struct emu_machine {
     int mem_fault_type;               /* uc_mem_type of it */
 };
 
-/* Board assembly (emu/board/<name>.c): map memories and peripherals. */
-int emu_map_ram(emu_machine_t *m, const char *name, uint32_t base, uint32_t size, uint8_t **mem);
-int emu_add_periph(emu_machine_t *m, periph_t *p, uint32_t base);
-int board_k64f_build(emu_machine_t *m);
+/* Host pointer to [addr, addr+len) when it lies inside the flash or one RAM; NULL otherwise. */
+static inline uint8_t *machine_host_ptr(emu_machine_t *m, uint32_t addr, uint32_t len)
+{
+    uint32_t fb = m->flash_base;
+    if (addr - fb < m->flash_len && len <= m->flash_len - (addr - fb))
+        return m->flash_mem + (addr - fb);
+    for (int i = 0; i < m->nram; i++) {
+        emu_ram_t *r = &m->ram[i];
+        if (addr - r->base < r->size && len <= r->size - (addr - r->base))
+            return r->mem + (addr - r->base);
+    }
+    return NULL;
+}
+
+/* ---- machine_bus.c: set-up steps of emu_create, in this order ---- */
+/* Fill m->bus and initialise the core (cm_init) with the machine's services. Needs m->uc. */
+void machine_bus_init(emu_machine_t *m);
+/* Attach the flash engine (change callback, operation hook) and map it at cfg.flash.base. */
+int machine_map_flash(emu_machine_t *m);
+/* The services a board's build() gets (board.h). */
+void machine_board_ctx(emu_machine_t *m, emu_board_ctx_t *ctx);
+/* After the board: the test device, the unmodelled pages of the peripheral space, the SCS, the
+ * rest of the PPB and the bit-band aliases. */
+int machine_map_system(emu_machine_t *m);
+
+/* ---- machine_exec.c ---- */
+/* All Unicorn hooks; before the first uc_emu_start (unicorn-2.0.1.md: later hooks are ignored). */
+int machine_add_hooks(emu_machine_t *m);
+/* Execution time at instruction count insns (>= d.insn_base), without stalls. */
+uint64_t machine_insns_to_ns(const emu_machine_t *m, uint64_t insns);
+/* Recompute check_insns, the instruction count at which the block hook takes its slow path:
+ * the earliest of the run's budget end, the next deadline and the run's stop time. */
+void machine_update_check(emu_machine_t *m);
+/* Re-read every deadline (core and peripherals) into next_deadline_ns, then update_check. */
+void machine_recompute_deadline(emu_machine_t *m);
+/* Tick every peripheral (and the core) whose deadline is due at the current time. */
+void machine_service_deadlines(emu_machine_t *m);
+/* After cm_fault & co.: stop the run when the core asked to (fault_stops) or stop.on_fault. */
+void machine_after_fault(emu_machine_t *m);
+
+/* ---- machine_events.c ---- */
+/* Append to the event ring (time, instruction count and, when ev->pc is 0, PC filled in);
+ * counts faults and lockups. */
+void machine_event(emu_machine_t *m, const emu_event_t *ev);
+/* An event with only a kind and a detail text (may be NULL). */
+void machine_note(emu_machine_t *m, emu_event_kind_t kind, const char *detail);
+/* Stop the current run at the next block boundary with this reason; the first request wins. */
+void machine_request_stop(emu_machine_t *m, emu_stop_reason_t why);
+/* The app is recognised as running (how: the event's detail); stops the run when
+ * stop.app_running. Nothing happens when it already runs. */
+void machine_mark_app_running(emu_machine_t *m, const char *how);
+/* A console byte (UART or semihosting): kept, streamed, matched against app_console_text and
+ * stop.console_text (checked at each newline). */
+void machine_console_put(emu_machine_t *m, uint8_t c);
 
 #endif

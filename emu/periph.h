@@ -2,10 +2,10 @@
  * fwemu peripheral interface.
  *
  * A peripheral is a small struct that starts with `periph_t` and a table of operations. The board
- * file creates peripherals and maps each one at a base address; the machine routes MMIO accesses
- * to read/write with the offset from that base. Peripherals never call each other: they reach the
- * rest of the machine only through `emu_bus_t` (interrupts, reset requests, events, console,
- * emulated time, stalls).
+ * file creates peripherals and maps each one at a base address (board.h); the machine routes MMIO
+ * accesses to read/write with the offset from that base. Peripherals never call each other: they
+ * reach the rest of the machine only through `emu_bus_t` (interrupts, reset requests, events,
+ * console, emulated time, stalls).
  *
  * Contracts:
  *   - read/write get offset (from base) and size 1, 2 or 4; values are little-endian as seen by

@@ -4,7 +4,7 @@
  * milliseconds) and from any phase of the instruction clock (120 MHz: 25/3 ns per instruction,
  * so the phase is the instruction count modulo 3).
  *
- * The program, hand-assembled Thumb in flash (no WFI, no timers: time passes only by executing):
+ * The program (test_emu_tinyfw.h; no WFI, no timers: time passes only by executing):
  *   0x100 nop; nop; nop; b 0x108         ; a 4-instruction block out of reset
  *   0x108 nop; nop; nop; nop; b 0x108    ; a 5-instruction loop block
  * Blocks of 4 and 5 instructions put the block boundaries at every phase.
@@ -18,14 +18,12 @@
 #include <cmocka.h>
 
 #include "emu.h"
+#include "test_emu_tinyfw.h"
 
-#define SRAM_TOP 0x20001000u
 #define LOOP_INSNS 5u
 #define CORE_HZ 120000000u
 /* Longest block of the program in ns, rounded up: the most a time stop may overshoot. */
 #define BLOCK_NS ((LOOP_INSNS * 1000000000ull + CORE_HZ - 1) / CORE_HZ)
-
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 
 static emu_machine_t *make_machine(void)
 {
@@ -33,20 +31,9 @@ static emu_machine_t *make_machine(void)
     emu_config_defaults(&cfg);
     cfg.wdog_enabled = false;
     cfg.core_hz = CORE_HZ;
-    emu_machine_t *m = NULL;
-    assert_int_equal(emu_create(&cfg, &m), EMU_OK);
-    uint8_t img[0x120];
-    memset(img, 0xFF, sizeof img);
-    put32(img + 0, SRAM_TOP);
-    put32(img + 4, 0x101);
     static const uint16_t code[] = { 0xBF00, 0xBF00, 0xBF00, 0xE7FF,            /* b 0x108 */
                                      0xBF00, 0xBF00, 0xBF00, 0xBF00, 0xE7FA };  /* b 0x108 */
-    memcpy(img + 0x100, code, sizeof code);
-    assert_int_equal(emu_mem_write(m, 0, img, sizeof img), EMU_OK);
-    uint8_t fcf[16];
-    memset(fcf, 0xFF, sizeof fcf);
-    fcf[12] = 0xFE;                                  /* FSEC: unsecured */
-    assert_int_equal(emu_mem_write(m, 0x400, fcf, sizeof fcf), EMU_OK);
+    emu_machine_t *m = tinyfw_machine(&cfg, code, sizeof code);
     assert_int_equal(emu_power_on(m), EMU_OK);
     return m;
 }

@@ -21,38 +21,23 @@
 
 #include "emu.h"
 #include "flash.h"
+#include "test_emu_tinyfw.h"
 
-#define SRAM_TOP 0x20001000u
-
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-
-/* Vectors at 0; code at 0x100 (in the first 1 KiB page with the vectors):
+/* Code at 0x100 (test_emu_tinyfw.h, in the first 1 KiB page with the vectors):
  *   0x100 ldr r0, [pc, #8]  ; r0 = *(0x10C) = 0x00020000
  *   0x102 ldr r1, [r0]      ; load flash 0x20000
  *   0x104 ldr r2, [pc, #8]  ; r2 = *(0x110) = 0x00030000
  *   0x106 ldr r3, [r2]      ; load flash 0x30000
  *   0x108 b 0x100
- * The K64F flash configuration field (0x400) says unsecured. */
+ *   0x10C the literal pool */
 static emu_machine_t *make_machine(void)
 {
     emu_config_t cfg;
     emu_config_defaults(&cfg);
     cfg.wdog_enabled = false;
-    emu_machine_t *m = NULL;
-    assert_int_equal(emu_create(&cfg, &m), EMU_OK);
-    uint8_t img[0x120];
-    memset(img, 0xFF, sizeof img);
-    put32(img + 0, SRAM_TOP);
-    put32(img + 4, 0x101);
-    static const uint16_t code[] = { 0x4802, 0x6801, 0x4A02, 0x6813, 0xE7FA, 0xBF00 };
-    memcpy(img + 0x100, code, sizeof code);
-    put32(img + 0x10C, 0x00020000u);
-    put32(img + 0x110, 0x00030000u);
-    assert_int_equal(emu_mem_write(m, 0, img, sizeof img), EMU_OK);
-    uint8_t fcf[16];
-    memset(fcf, 0xFF, sizeof fcf);
-    fcf[12] = 0xFE;
-    assert_int_equal(emu_mem_write(m, 0x400, fcf, sizeof fcf), EMU_OK);
+    static const uint16_t code[] = { 0x4802, 0x6801, 0x4A02, 0x6813, 0xE7FA, 0xBF00,
+                                     0x0000, 0x0002, 0x0000, 0x0003 };
+    emu_machine_t *m = tinyfw_machine(&cfg, code, sizeof code);
     uint32_t a = 0x11111111u, b = 0x22222222u;
     assert_int_equal(emu_mem_write(m, 0x20000, &a, 4), EMU_OK);
     assert_int_equal(emu_mem_write(m, 0x30000, &b, 4), EMU_OK);
