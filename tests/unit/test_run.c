@@ -37,6 +37,36 @@ static int run_yaml(const char *yaml, run_verdict_t *v)
     return rc;
 }
 
+/* Run `fmt` with `extra` in its %s: it must fail at `line` with a message containing every
+ * `want` (NULL-terminated). */
+static void expect_failure(const char *fmt, const char *extra, int line, const char *const *want)
+{
+    char yaml[1024];
+    run_verdict_t v;
+    snprintf(yaml, sizeof yaml, fmt, extra);
+    assert_int_equal(run_yaml(yaml, &v), RUN_OK);
+    assert_false(v.pass);
+    assert_int_equal(v.line, line);
+    for (size_t i = 0; want[i]; i++)
+        if (!strstr(v.message, want[i]))
+            fail_msg("\"%s\" not in \"%s\"", want[i], v.message);
+    run_verdict_free(&v);
+}
+
+/* Run `fmt` with `extra` in its %s: it must pass; returns the number of cut points run. */
+static size_t expect_pass(const char *fmt, const char *extra)
+{
+    char yaml[1024];
+    run_verdict_t v;
+    snprintf(yaml, sizeof yaml, fmt, extra);
+    assert_int_equal(run_yaml(yaml, &v), RUN_OK);
+    if (!v.pass)
+        fail_msg("%s", v.message);
+    size_t n = v.ncuts;
+    run_verdict_free(&v);
+    return n;
+}
+
 /* Load only: the loader's code, and its message in err. */
 static int load_yaml(const char *yaml, char *err, size_t errlen)
 {
@@ -115,19 +145,8 @@ static void test_empty_sweep_fails_unless_allowed(void **state)
     static const char *const y =
         "name: e\nsetup:\n  active: {image: app_v1, version: 1}\n  candidate: {image: app_v2, version: 2}\n"
         "expect:\n  eventually: {version: 2}\nsweep:\n  kind: erase\n  region: kvstore\n%s";
-    char yaml[512];
-    run_verdict_t v;
-    snprintf(yaml, sizeof yaml, y, "");
-    assert_int_equal(run_yaml(yaml, &v), RUN_OK);
-    assert_false(v.pass);
-    assert_int_equal(v.line, 7);
-    assert_non_null(strstr(v.message, "the plan has no cut point"));
-    run_verdict_free(&v);
-    snprintf(yaml, sizeof yaml, y, "  allow_empty: true\n");
-    assert_int_equal(run_yaml(yaml, &v), RUN_OK);
-    assert_true(v.pass);
-    assert_int_equal(v.ncuts, 0);
-    run_verdict_free(&v);
+    expect_failure(y, "", 7, (const char *const[]){ "the plan has no cut point", NULL });
+    assert_int_equal(expect_pass(y, "  allow_empty: true\n"), 0);
 }
 
 /* An install sweep whose baseline does not install (candidate not newer) fails: nothing is cut. */
@@ -153,20 +172,9 @@ static void test_write_oracle_catches_a_bootloader_writing_the_candidate(void **
         "name: w\ndevice: {bootloader: 'bundled:erase_candidate_early'}\nsetup:\n"
         "  active: {image: app_v1, version: 1}\n  candidate: {image: app_v2, version: 2}\n"
         "steps:\n  - boot: {until: app_running, version: 2}\nexpect:\n  running: {version: 2}\n%s";
-    char yaml[512];
-    run_verdict_t v;
-    snprintf(yaml, sizeof yaml, y, "");
-    assert_int_equal(run_yaml(yaml, &v), RUN_OK);
-    assert_false(v.pass);
-    assert_int_equal(v.line, 7);
-    assert_non_null(strstr(v.message, "write oracle: the bootloader's erase"));
-    assert_non_null(strstr(v.message, "touches candidate-header, outside what it may write (active;"));
-    run_verdict_free(&v);
-    snprintf(yaml, sizeof yaml, y, "  may_write: {bootloader: [candidate]}\n");
-    assert_int_equal(run_yaml(yaml, &v), RUN_OK);
-    if (!v.pass)
-        fail_msg("%s", v.message);
-    run_verdict_free(&v);
+    expect_failure(y, "", 7, (const char *const[]){ "write oracle: the bootloader's erase",
+                   "touches candidate-header, outside what it may write (active;", NULL });
+    expect_pass(y, "  may_write: {bootloader: [candidate]}\n");
 }
 
 int main(void)
