@@ -15,6 +15,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 # Why each package is here: see README.md "Dependencies".
 PKGS=(
   build-essential cmake pkg-config
+  clang                   # second host compiler: CI builds with it too (scripts/test.sh)
   libunicorn-dev          # the CPU: Unicorn 2.0.1 Cortex-M4
   libmbedtls-dev          # host SHA-256 / ECDSA / ASN.1 (headers, manifests, keys)
   libyaml-dev             # scenario parser

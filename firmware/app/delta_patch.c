@@ -189,7 +189,7 @@ delta_err_t delta_patch_push(delta_patch_t *d, const uint8_t *data, size_t len)
             /* the magic is checked as soon as its bytes are there */
             size_t m = d->hdr_len < DELTA_MAGIC_LEN ? d->hdr_len : DELTA_MAGIC_LEN;
             size_t mend = d->hdr_len + n < DELTA_MAGIC_LEN ? d->hdr_len + n : DELTA_MAGIC_LEN;
-            if (memcmp(d->hdr + m, DELTA_MAGIC + m, mend - m) != 0)
+            if (memcmp(d->hdr + m, &DELTA_MAGIC[m], mend - m) != 0)
                 return set_error(d, DELTA_ERR_MAGIC);
             d->hdr_len += (uint32_t)n;
             i += n;

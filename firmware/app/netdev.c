@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "k64f.h"
+#include "platform.h"
 
 #define NET_REG(off) REG32(NETDEV_BASE + (off))
 #define NET_ID NET_REG(0x00u)

@@ -5,8 +5,8 @@
  * The interrupt (CTRL.IE) is enabled so that WFI wakes up on DONE and on a server notification;
  * ENET_Receive_IRQHandler only acknowledges (W1C of DONE/NOTIFIED, which drops the level) and
  * records what it saw in netdev_events; the task-level code polls that and STATUS. The blocking
- * helpers sleep in WFI (the app's SysTick wakes them every 10 ms) and call app_background() on
- * every wake-up, which refreshes the watchdog and keeps the app's own timers running.
+ * helpers sleep in WFI (the platform's SysTick wakes them every APP_TICK_MS), time out with
+ * app_millis() and call app_background() on every wake-up (platform.h).
  *
  * On real K64F silicon 0x400FD000 is reserved: netdev_init() reads the ID register and the
  * update client stays disabled unless it reads 0x4E455455 (on the emulator without the device
@@ -37,12 +37,6 @@ typedef enum netdev_result {
     NETDEV_ARG = -2,         /* bad arguments (URI too long, length out of range) */
     NETDEV_ABSENT = -3,      /* no device */
 } netdev_result_t;
-
-/* Provided by the application: refresh the watchdog and do the app's periodic work. Called by
- * every wait loop of this driver and of the update client after each wake-up. */
-void app_background(void);
-/* Provided by the application: milliseconds since boot (SysTick, 10 ms resolution). */
-uint32_t app_millis(void);
 
 /* Probe the ID register; if present, enable its interrupt (CTRL.IE and the NVIC). */
 bool netdev_init(void);

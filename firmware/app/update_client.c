@@ -14,6 +14,7 @@
 #include "mbed_header.h"
 #include "mbedtls/sha256.h"
 #include "netdev.h"
+#include "platform.h"
 #include "uart.h"
 #include "update_default_resources.h"
 #include "wdog.h"

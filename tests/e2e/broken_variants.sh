@@ -11,19 +11,21 @@ suite=()
 for f in "$here"/scenarios/*.yaml; do
   case "$(basename "$f")" in update-*) ;; *) suite+=("$f");; esac
 done
+[ ${#suite[@]} -gt 0 ] || { echo "FAIL: no bootloader scenarios in $here/scenarios"; exit 1; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+out=$tmp/out
 fails=0
-"$fwemu" run -j2 "${suite[@]}" >/tmp/fwemu-variants.$$ 2>&1
+"$fwemu" run -j2 "${suite[@]}" >"$out" 2>&1
 rc=$?
-if [ $rc != 0 ]; then echo "FAIL: the bundled suite does not pass on the real bootloader (exit $rc)"; tail -5 /tmp/fwemu-variants.$$; fails=$((fails+1)); fi
+if [ $rc != 0 ]; then echo "FAIL: the bundled suite does not pass on the real bootloader (exit $rc)"; tail -5 "$out"; fails=$((fails+1)); fi
 for v in erase_candidate_early header_first no_verify no_size_bound no_watchdog_refresh; do
-  "$fwemu" run -j2 --bootloader "bundled:$v" "${suite[@]}" >/tmp/fwemu-variants.$$ 2>&1
+  "$fwemu" run -j2 --bootloader "bundled:$v" "${suite[@]}" >"$out" 2>&1
   rc=$?
   if [ $rc = 1 ]; then
-    echo "caught $v: $(grep -c '^FAIL' /tmp/fwemu-variants.$$) failing scenarios ($(grep '^FAIL' /tmp/fwemu-variants.$$ | awk '{print $2}' | tr '\n' ' '))"
+    echo "caught $v: $(grep -c '^FAIL' "$out") failing scenarios ($(grep '^FAIL' "$out" | awk '{print $2}' | tr '\n' ' '))"
   else
     echo "FAIL: the suite does not catch bootloader variant $v (exit $rc)"; fails=$((fails+1))
   fi
 done
-rm -f /tmp/fwemu-variants.$$
 echo "broken variants: $((6 - fails)) passed, $fails failed"
 [ $fails = 0 ]

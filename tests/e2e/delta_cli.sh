@@ -7,8 +7,8 @@ fwemu=$1
 fw=$2
 . "$(dirname "${BASH_SOURCE[0]}")/lib/checks.sh"
 
-for f in app_v1.bin app_v2.bin app64_v1.bin app64_v2.bin; do
-  if [ ! -f "$fw/$f" ]; then echo "SKIP: $fw/$f missing"; exit 77; fi
+for f in app_v1.bin app_v2.bin app64_v1.bin app64_v2.bin app_v1.elf; do
+  [ -f "$fw/$f" ] || { echo "FAIL: $fw/$f missing (the firmware build makes it)"; exit 1; }
 done
 
 # help and usage
@@ -30,10 +30,8 @@ check "bad ratio" 2 "$fwemu" delta create "$fw/app_v1.bin" "$fw/app_v2.bin" -o "
 check "bad mutate" 2 "$fwemu" delta create "$fw/app_v1.bin" "$fw/app_v2.bin" -o "$tmp/x.pat" --mutate bogus
 check "missing file" 2 "$fwemu" delta create "$tmp/nope.bin" "$fw/app_v2.bin" -o "$tmp/x.pat"
 contains "missing file message" err "$tmp/nope.bin: cannot open"
-if [ -f "$fw/app_v1.elf" ]; then
-  check "elf refused" 2 "$fwemu" delta create "$fw/app_v1.elf" "$fw/app_v2.bin" -o "$tmp/x.pat"
-  contains "elf message" err "is an ELF file"
-fi
+check "elf refused" 2 "$fwemu" delta create "$fw/app_v1.elf" "$fw/app_v2.bin" -o "$tmp/x.pat"
+contains "elf message" err "is an ELF file"
 [ ! -e "$tmp/x.pat" ] && passes=$((passes+1)) || { fails=$((fails+1)); echo "FAIL: a failed create wrote x.pat"; }
 
 # app_v1 -> app_v2: create, show, apply

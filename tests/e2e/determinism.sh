@@ -12,11 +12,15 @@ set -u
 fwemu=$1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 here=$(cd "$(dirname "$0")/../.." && pwd)
+# the update sweep, sampled (every 4th cut point), as a scratch scenario (bundled images only, so
+# it runs from anywhere)
+sample=$tmp/update-sweep-sample.yaml
 sed -e 's/^name: update-delta-sweep/name: update-sweep-sample/' -e 's/^  modes: \[before, after\]/  select: {every: 4}\n  modes: [before, after]/' \
-  "$here/scenarios/update-delta-sweep.yaml" >"$here/scenarios/.determinism-update-sweep.yaml"
-trap 'rm -rf "$tmp" "$here/scenarios/.determinism-update-sweep.yaml"' EXIT
+  "$here/scenarios/update-delta-sweep.yaml" >"$sample"
+grep -q '^name: update-sweep-sample' "$sample" && grep -q '^  select: {every: 4}' "$sample" ||
+  { echo "FAIL: scenarios/update-delta-sweep.yaml no longer has the lines this test samples"; exit 1; }
 set_=("$here/scenarios/install-sweep.yaml" "$here/scenarios/update-delta.yaml" "$here/scenarios/update-link-drop-payload.yaml"
-      "$here/scenarios/.determinism-update-sweep.yaml")
+      "$sample")
 "$fwemu" run -j 1 --seed 7 --json "$tmp/j1.json" "${set_[@]}" >/dev/null 2>&1; r1=$?
 "$fwemu" run -j 3 --seed 7 --json "$tmp/j2.json" "${set_[@]}" >/dev/null 2>&1; r2=$?
 "$fwemu" run -j 2 --seed 7 --no-share --json "$tmp/ns.json" "${set_[@]}" >/dev/null 2>&1; r3=$?

@@ -667,7 +667,7 @@ static void expect_decode(const parts_t *p, int rc, const char *want)
     char err[256] = "";
     int got = mf_decode(t.b, t.n, &m, err, sizeof err);
     if (got != rc)
-        fail_msg("expected %d ('%s'), got %d: %s", rc, want, got, err);
+        fail_msg("expected %d ('%s'), got %d: %s", rc, want ? want : "(none)", got, err);
     if (want)
         assert_contains(err, want);
 }
