@@ -19,7 +19,7 @@
 
 #include <jansson.h>
 
-#include "cli/cmds.h"
+#include "cli/cli.h"
 #include "elf.h"
 #include "codec/image.h"
 #include "codec/inspect.h"      /* also brings harness/layout.h (firmware/common has a layout.h too) */
