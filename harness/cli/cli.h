@@ -54,6 +54,9 @@ typedef enum cli_err {
     CLI_OK = 0,
     CLI_ERR_NUMBER = -1,       /* not a number (empty, a sign, junk) */
     CLI_ERR_RANGE = -2,        /* a number beyond 64 bits */
+    CLI_ERR_PATH = -3,         /* a path that cannot be read (missing, no permission) */
+    CLI_ERR_EMPTY = -4,        /* a directory without scenarios */
+    CLI_ERR_NOMEM = -5,
 } cli_err_t;
 
 /* Reset getopt_long (glibc: optind 0 re-initialises it) and silence its own messages. */
@@ -109,5 +112,19 @@ typedef struct cli_sub {
 } cli_sub_t;
 int cli_dispatch(const char *verb, void (*usage)(FILE *), const cli_sub_t *subs, size_t nsubs,
                  int argc, char **argv);
+
+/* ---- fwemu run's scenario files (cmd_run.c) --------------------------------------------------- */
+
+typedef struct cli_paths {
+    char **v;
+    size_t n, cap;
+} cli_paths_t;
+
+/* Append the scenario files path stands for to out: path itself when it is not a directory; for
+ * a directory every *.yaml and *.yml file in it (not hidden ones, not its subdirectories), sorted
+ * by name. A directory without any is CLI_ERR_EMPTY ("no scenarios in DIR (no *.yaml or *.yml
+ * files)"); a path that cannot be read is CLI_ERR_PATH ("PATH: <errno text>"). err gets one line. */
+int cli_run_collect(const char *path, cli_paths_t *out, char *err, size_t errlen);
+void cli_paths_free(cli_paths_t *p);
 
 #endif

@@ -30,9 +30,10 @@ static const char who[] = "fwemu run";
 static const char run_usage[] =
     "usage: fwemu run [PATH...] [options]\n"
     "\n"
-    "Run scenario files (YAML; a directory means every *.yaml in it, sorted). With no PATH, the\n"
-    "bundled suite (" FWEMU_SCENARIO_DIR ", or $FWEMU_SCENARIOS). The whole suite is validated\n"
-    "before anything runs. Format: scenarios/README.md.\n"
+    "Run scenario files (YAML; a directory means every *.yaml and *.yml file in it, sorted, and\n"
+    "one without any is an error, exit 2). With no PATH, the bundled suite (" FWEMU_SCENARIO_DIR ",\n"
+    "or $FWEMU_SCENARIOS). The whole suite is validated before anything runs. Format:\n"
+    "scenarios/README.md.\n"
     "\n"
     "Scenarios drive the device's flash and power (setup, corrupt, stage, power_loss) and the\n"
     "update server the app talks to (publish a signed manifest + full or delta payload, notify,\n"
@@ -138,89 +139,139 @@ static int parse_args(int argc, char **argv, run_args_t *a)
     return FWEMU_EXIT_OK;
 }
 
-typedef struct flist { char **v; size_t n, cap; } flist_t;
-
-static int flist_add(flist_t *l, const char *p)
+static int paths_add(cli_paths_t *l, char *p)
 {
+    if (!p)
+        return CLI_ERR_NOMEM;
     if (l->n == l->cap) {
         size_t nc = l->cap ? l->cap * 2 : 16;
         char **nv = realloc(l->v, nc * sizeof *nv);
-        if (!nv) return -1;
+        if (!nv) {
+            free(p);
+            return CLI_ERR_NOMEM;
+        }
         l->v = nv;
         l->cap = nc;
     }
-    l->v[l->n] = strdup(p);
-    return l->v[l->n] ? (int)l->n++ * 0 : -1;
+    l->v[l->n++] = p;
+    return CLI_OK;
+}
+
+void cli_paths_free(cli_paths_t *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->v[i]);
+    free(p->v);
+    memset(p, 0, sizeof *p);
 }
 
 static int cmpstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static int collect(const char *path, flist_t *out)
+static bool is_scenario_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (name[0] == '.')
+        return false;                 /* hidden files (editors' and tools' scratch copies) */
+    return (n > 5 && !strcmp(name + n - 5, ".yaml")) || (n > 4 && !strcmp(name + n - 4, ".yml"));
+}
+
+static char *join_path(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* The scenario files of directory path, sorted, into found. */
+static int collect_dir(const char *path, cli_paths_t *found, char *err, size_t errlen)
+{
+    DIR *d = opendir(path);
+    if (!d) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return CLI_ERR_PATH;
+    }
+    int rc = CLI_OK;
+    struct dirent *e;
+    while (!rc && (e = readdir(d)))
+        if (is_scenario_name(e->d_name))
+            rc = paths_add(found, join_path(path, e->d_name));
+    closedir(d);
+    if (rc) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return rc;
+    }
+    if (!found->n) {
+        snprintf(err, errlen, "no scenarios in %s (no *.yaml or *.yml files)", path);
+        return CLI_ERR_EMPTY;
+    }
+    qsort(found->v, found->n, sizeof *found->v, cmpstr);
+    return CLI_OK;
+}
+
+int cli_run_collect(const char *path, cli_paths_t *out, char *err, size_t errlen)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
-        fprintf(stderr, "fwemu run: %s: %s\n", path, strerror(errno));
-        return -1;
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return CLI_ERR_PATH;
     }
-    if (!S_ISDIR(st.st_mode))
-        return flist_add(out, path);
-    DIR *d = opendir(path);
-    if (!d) {
-        fprintf(stderr, "fwemu run: %s: %s\n", path, strerror(errno));
-        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        int rc = paths_add(out, strdup(path));
+        if (rc)
+            snprintf(err, errlen, "%s: out of memory", path);
+        return rc;
     }
-    flist_t tmp = { 0 };
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t n = strlen(e->d_name);
-        if (e->d_name[0] == '.')
-            continue;                 /* hidden files (editors' and tools' scratch copies) */
-        if (n > 5 && (!strcmp(e->d_name + n - 5, ".yaml") || !strcmp(e->d_name + n - 4, ".yml"))) {
-            char p[4096];
-            snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-            flist_add(&tmp, p);
-        }
+    cli_paths_t found = { 0 };
+    int rc = collect_dir(path, &found, err, errlen);
+    for (size_t i = 0; i < found.n; i++) {
+        if (!rc)
+            rc = paths_add(out, found.v[i]);
+        else
+            free(found.v[i]);
     }
-    closedir(d);
-    qsort(tmp.v, tmp.n, sizeof *tmp.v, cmpstr);
-    for (size_t i = 0; i < tmp.n; i++) {
-        flist_add(out, tmp.v[i]);
-        free(tmp.v[i]);
-    }
-    free(tmp.v);
-    return 0;
+    free(found.v);
+    if (rc == CLI_ERR_NOMEM)
+        snprintf(err, errlen, "%s: out of memory", path);
+    return rc;
+}
+
+static int collect(const char *path, cli_paths_t *out)
+{
+    char err[4200];
+    int rc = cli_run_collect(path, out, err, sizeof err);
+    if (rc)
+        return cli_fail(rc == CLI_ERR_NOMEM ? FWEMU_EXIT_INTERNAL : FWEMU_EXIT_USAGE, who, "%s", err);
+    return FWEMU_EXIT_OK;
 }
 
 /* The scenario files of the PATH operands (or the bundled suite). Returns an exit status. */
-static int collect_all(int argc, char **argv, flist_t *files)
+static int collect_all(int argc, char **argv, cli_paths_t *files)
 {
+    int rc = FWEMU_EXIT_OK;
     if (optind >= argc) {
         const char *dir = getenv("FWEMU_SCENARIOS");
-        if (collect(dir && *dir ? dir : FWEMU_SCENARIO_DIR, files))
-            return FWEMU_EXIT_USAGE;
+        rc = collect(dir && *dir ? dir : FWEMU_SCENARIO_DIR, files);
     }
-    for (int i = optind; i < argc; i++)
-        if (collect(argv[i], files))
-            return FWEMU_EXIT_USAGE;
-    if (!files->n)
-        return cli_fail(FWEMU_EXIT_USAGE, who, "no scenario files found");
-    return FWEMU_EXIT_OK;
+    for (int i = optind; i < argc && !rc; i++)
+        rc = collect(argv[i], files);
+    return rc;
 }
 
 /* The loaded suite: every file validated before anything runs. */
 typedef struct suite {
-    flist_t files;
+    cli_paths_t files;
     scenario_t *sc;
     bool *loaded;
 } suite_t;
 
 static void suite_free(suite_t *su)
 {
-    for (size_t i = 0; i < su->files.n; i++) {
-        if (su->loaded && su->loaded[i]) scenario_free(&su->sc[i]);
-        free(su->files.v[i]);
-    }
-    free(su->files.v);
+    for (size_t i = 0; i < su->files.n; i++)
+        if (su->loaded && su->loaded[i])
+            scenario_free(&su->sc[i]);
+    cli_paths_free(&su->files);
     free(su->sc);
     free(su->loaded);
 }
