@@ -238,6 +238,12 @@ static int prepare_elf(boot_args_t *a)
     char err[512];
     elf_image_t img;
     uint32_t sym_addr = 0;
+    uint8_t *file = NULL;
+    size_t n = 0;
+    int rc = cli_read_file(who, NULL, a->elf_path, IMAGE_MAX_FILE, &file, &n);  /* one text for bad paths */
+    free(file);
+    if (rc)
+        return rc;
     if (elf_load_file(a->elf_path, &img, err, sizeof err) != ELF_OK)
         return cli_fail(FWEMU_EXIT_USAGE, who, "%s", err);
     if (a->app_symbol && elf_symbol(&img, a->app_symbol, &sym_addr) != ELF_OK) {

@@ -402,7 +402,7 @@ static int manifest_show(int argc, char **argv)
     mf_key_t *key = NULL;
     char err[512];
     manifest_t m;
-    int rc = cli_read_input(who, "FILE", r.path, MANIFEST_MAX_FILE, &der, &r.size);
+    int rc = cli_read_input(who, NULL, r.path, MANIFEST_MAX_FILE, &der, &r.size);
     if (!rc && !r.no_verify)
         rc = cli_load_key(who, key_path, &key, &r.key_name);
     if (rc)

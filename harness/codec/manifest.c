@@ -565,6 +565,10 @@ static int decode(const uint8_t *der, size_t len, manifest_t *m, const uint8_t *
         return MF_ERR_ARG;
     }
     memset(m, 0, sizeof *m);
+    if (len == 0) {
+        seterr(err, errlen, "SignedResource: empty input (0 bytes), not a manifest");
+        return MF_ERR_DER;
+    }
     rd_t top = { der, der + len };
     const uint8_t *c;
     size_t n;

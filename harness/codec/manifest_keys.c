@@ -2,7 +2,7 @@
 #define _GNU_SOURCE      /* memmem */
 #include "codec/manifest.h"
 
-#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,21 +12,59 @@
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/entropy.h>
-#include <mbedtls/error.h>
+#include <mbedtls/pem.h>
 #include <mbedtls/hmac_drbg.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/sha256.h>
 
+#include "codec/input.h"
 #include "fileio.h"
 
 #define seterr fileio_seterr
 
+/* A failure of Mbed TLS: what we were doing, then the library's code (its own text is for its
+ * developers, not our users). */
 static void mbed_err(char *err, size_t errlen, const char *what, int ret)
 {
-    char buf[160];
-    mbedtls_strerror(ret, buf, sizeof buf);
-    seterr(err, errlen, "%s: %s (mbedtls -0x%04x)", what, buf, (unsigned)-ret);
+    seterr(err, errlen, "%s (mbedtls -0x%04X)", what, (unsigned)-ret);
+}
+
+static bool mbed_oom(int ret)
+{
+    return ret == MBEDTLS_ERR_PK_ALLOC_FAILED || ret == MBEDTLS_ERR_PEM_ALLOC_FAILED ||
+           ret == MBEDTLS_ERR_ECP_ALLOC_FAILED || ret == MBEDTLS_ERR_MPI_ALLOC_FAILED;
+}
+
+/* What is wrong with key bytes Mbed TLS refused (ret: its error, high-level part and low-level
+ * part added), in our words. public_text: the bytes say "PUBLIC KEY". */
+static const char *key_problem(int ret, bool public_text)
+{
+    int high = -(-ret & 0x7F80);     /* the module's code, without the ASN.1 / base64 detail */
+    switch (high) {
+    case MBEDTLS_ERR_PK_PASSWORD_REQUIRED:
+    case MBEDTLS_ERR_PK_PASSWORD_MISMATCH:
+    case MBEDTLS_ERR_PEM_PASSWORD_REQUIRED:
+    case MBEDTLS_ERR_PEM_PASSWORD_MISMATCH:
+    case MBEDTLS_ERR_PEM_UNKNOWN_ENC_ALG:
+    case MBEDTLS_ERR_PEM_INVALID_ENC_IV:
+        return "an encrypted private key; fwemu takes keys without a password";
+    case MBEDTLS_ERR_PK_UNKNOWN_PK_ALG:
+    case MBEDTLS_ERR_PK_INVALID_ALG:
+        return "a key of an algorithm other than EC (ECDSA P-256 keys only)";
+    case MBEDTLS_ERR_PK_UNKNOWN_NAMED_CURVE:
+    case MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE:
+    case MBEDTLS_ERR_ECP_FEATURE_UNAVAILABLE:
+        return "an EC key on a curve other than P-256 (secp256r1)";
+    case MBEDTLS_ERR_PK_INVALID_PUBKEY:
+    case MBEDTLS_ERR_ECP_INVALID_KEY:
+        return "an EC key whose public point is not on its curve";
+    case MBEDTLS_ERR_PEM_INVALID_DATA:
+    case MBEDTLS_ERR_PEM_BAD_INPUT_DATA:
+        return "a PEM block whose contents do not decode (damaged base64)";
+    default:
+        return public_text ? "not a PEM or DER EC public key" : "not a PEM or DER EC private key";
+    }
 }
 
 struct mf_key {
@@ -62,6 +100,10 @@ int mf_key_parse(const uint8_t *buf, size_t len, const char *name, mf_key_t **ou
         return MF_ERR_ARG;
     }
     *out = NULL;
+    if (len == 0 || (len == 1 && buf[0] == 0)) {
+        seterr(err, errlen, "%s: empty, not a key", name);
+        return MF_ERR_KEY;
+    }
     mf_key_t *k = calloc(1, sizeof *k);
     if (!k) {
         seterr(err, errlen, "%s: out of memory", name);
@@ -77,13 +119,12 @@ int mf_key_parse(const uint8_t *buf, size_t len, const char *name, mf_key_t **ou
             mbedtls_pk_free(&k->pk);
             free(k);
             /* Report the private-key error unless the text says it is a public key. */
-            int shown = ret;
-            if (len && memmem(buf, len, "PUBLIC KEY", 10))
-                shown = ret2;
+            bool public_text = len && memmem(buf, len, "PUBLIC KEY", 10);
+            int shown = public_text ? ret2 : ret;
             char what[300];
-            snprintf(what, sizeof what, "%s: not a PEM/DER P-256 key", name);
+            snprintf(what, sizeof what, "%s: %s", name, mbed_oom(shown) ? "out of memory" : key_problem(shown, public_text));
             mbed_err(err, errlen, what, shown);
-            return MF_ERR_KEY;
+            return mbed_oom(shown) ? MF_ERR_NOMEM : MF_ERR_KEY;
         }
     }
     int rc = key_check_p256(k, name, err, errlen);
@@ -102,34 +143,32 @@ int mf_key_load(const char *path, mf_key_t **out, char *err, size_t errlen)
         return MF_ERR_ARG;
     }
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return MF_ERR_IO;
-    }
     enum { MAX_KEY_FILE = 64 * 1024 };
-    uint8_t *buf = malloc(MAX_KEY_FILE + 1);
-    if (!buf) {
-        fclose(f);
-        seterr(err, errlen, "%s: out of memory", path);
-        return MF_ERR_NOMEM;
-    }
-    size_t n = fread(buf, 1, MAX_KEY_FILE + 1, f);
-    int rerr = ferror(f) ? errno : 0;
-    fclose(f);
-    if (rerr) {
-        free(buf);
-        seterr(err, errlen, "%s: cannot read: %s", path, strerror(rerr));
-        return MF_ERR_IO;
-    }
-    if (n > MAX_KEY_FILE) {
-        free(buf);
+    uint8_t *buf = NULL;
+    size_t n = 0;
+    switch (input_read_file(path, MAX_KEY_FILE, &buf, &n, err, errlen)) {
+    case INPUT_OK: break;
+    case INPUT_ERR_NOMEM: return MF_ERR_NOMEM;
+    case INPUT_ERR_SIZE:
         seterr(err, errlen, "%s: more than %d bytes: not a key", path, MAX_KEY_FILE);
+        return MF_ERR_KEY;
+    default: return MF_ERR_IO;
+    }
+    if (n == 0) {
+        free(buf);
+        seterr(err, errlen, "%s: empty file, not a key", path);
         return MF_ERR_KEY;
     }
     size_t len = n;
     if (memmem(buf, n, "-----BEGIN", 10)) {
-        buf[n] = 0;          /* PEM: the NUL is part of the input for mbedtls */
+        uint8_t *nb = realloc(buf, n + 1);     /* PEM: the NUL is part of the input for mbedtls */
+        if (!nb) {
+            free(buf);
+            seterr(err, errlen, "%s: out of memory", path);
+            return MF_ERR_NOMEM;
+        }
+        buf = nb;
+        buf[n] = 0;
         len = n + 1;
     }
     int rc = mf_key_parse(buf, len, path, out, err, errlen);
@@ -157,7 +196,7 @@ int mf_key_generate(mf_key_t **out, char *err, size_t errlen)
     int ret = mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &ent, (const unsigned char *)pers,
                                     sizeof pers - 1);
     if (ret) {
-        mbed_err(err, errlen, "key: seeding the random generator", ret);
+        mbed_err(err, errlen, "key: seeding the random generator failed", ret);
         rc = MF_ERR_KEY;
         goto done;
     }
@@ -166,9 +205,8 @@ int mf_key_generate(mf_key_t **out, char *err, size_t errlen)
         ret = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(k->pk),
                                   mbedtls_ctr_drbg_random, &drbg);
     if (ret) {
-        mbed_err(err, errlen, "key: generating a P-256 key", ret);
-        rc = ret == MBEDTLS_ERR_ECP_ALLOC_FAILED || ret == MBEDTLS_ERR_PK_ALLOC_FAILED ? MF_ERR_NOMEM
-                                                                                    : MF_ERR_KEY;
+        mbed_err(err, errlen, "key: generating a P-256 key failed", ret);
+        rc = mbed_oom(ret) ? MF_ERR_NOMEM : MF_ERR_KEY;
     }
 done:
     mbedtls_ctr_drbg_free(&drbg);
@@ -279,9 +317,8 @@ int mf_key_sign(const mf_key_t *key, const uint8_t *data, size_t len, uint8_t si
     mbedtls_mpi_free(&s);
     mbedtls_ecp_group_free(&grp);
     if (ret) {
-        mbed_err(err, errlen, "signature: signing", ret);
-        return ret == MBEDTLS_ERR_MPI_ALLOC_FAILED || ret == MBEDTLS_ERR_ECP_ALLOC_FAILED
-                   ? MF_ERR_NOMEM : MF_ERR_KEY;
+        mbed_err(err, errlen, "signature: signing failed", ret);
+        return mbed_oom(ret) ? MF_ERR_NOMEM : MF_ERR_KEY;
     }
     return MF_OK;
 }
@@ -312,12 +349,11 @@ int mf_key_verify(const mf_key_t *key, const uint8_t *data, size_t len, const ui
     if (!ret)
         ret = mbedtls_mpi_read_binary(&s, sig + 32, 32);
     if (ret) {
-        mbed_err(err, errlen, "signature: setting up", ret);
-        rc = ret == MBEDTLS_ERR_MPI_ALLOC_FAILED || ret == MBEDTLS_ERR_ECP_ALLOC_FAILED
-                 ? MF_ERR_NOMEM : MF_ERR_KEY;
+        mbed_err(err, errlen, "signature: setting up the verification failed", ret);
+        rc = mbed_oom(ret) ? MF_ERR_NOMEM : MF_ERR_KEY;
     } else {
         ret = mbedtls_ecdsa_verify(&grp, hash, sizeof hash, &q, &r, &s);
-        if (ret == MBEDTLS_ERR_MPI_ALLOC_FAILED || ret == MBEDTLS_ERR_ECP_ALLOC_FAILED) {
+        if (mbed_oom(ret)) {
             seterr(err, errlen, "signature: out of memory");
             rc = MF_ERR_NOMEM;
         } else if (ret) {
