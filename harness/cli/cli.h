@@ -14,6 +14,7 @@
 #ifndef FWEMU_CLI_H
 #define FWEMU_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -112,6 +113,27 @@ typedef struct cli_sub {
 } cli_sub_t;
 int cli_dispatch(const char *verb, void (*usage)(FILE *), const cli_sub_t *subs, size_t nsubs,
                  int argc, char **argv);
+
+/* ---- fwemu boot's outcome (cmd_boot.c) --------------------------------------------------------- */
+
+/* What the device did by the time the run stopped: the only inputs of the outcome. Where the PC
+ * happened to be is not evidence (a limit can stop a healthy boot in the bootloader). */
+typedef struct cli_boot_evidence {
+    int stop;                  /* emu_stop_reason_t: why the run ended */
+    bool app_running;          /* the app reached its running marker (or --app-text / --app-symbol) */
+    bool in_fault_handler;     /* it ended inside HardFault..UsageFault (IPSR 3..6) */
+    bool locked_up;            /* it locked up since the last reset that was not a lockup reset */
+    bool update_layout;        /* the flash follows the update layout (not --elf) */
+    bool said_no_image;        /* the bootloader's last decision on the console: "[BOOT] no bootable image" */
+    bool flash_unbootable;     /* the flash it ended with holds no image the bootloader may boot
+                                * (inspect.h decision: none) */
+} cli_boot_evidence_t;
+
+/* "app_running"; "fault" (stopped on a fault or ended in a fault handler); "lockup";
+ * "no_bootable_image" (update layout only: the bootloader said so, or the device halted with no
+ * bootable image in flash); "halted" (halted otherwise, or a semihosting exit); "timeout" (a limit
+ * stopped it first: time, instructions or resets). */
+const char *cli_boot_outcome(const cli_boot_evidence_t *e);
 
 /* ---- fwemu run's scenario files (cmd_run.c) --------------------------------------------------- */
 

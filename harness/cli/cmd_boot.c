@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "codec/image.h"
+#include "codec/inspect.h"
 #include "codec/layout.h"
 #include "elf.h"
 #include "scenario/device.h"
@@ -49,7 +50,16 @@ static const char boot_usage[] =
     "  -v, --verbose        list every event\n"
     "  -h, --help           this text\n"
     "\n"
-    "Outcomes: app_running, no_bootable_image, fault, lockup, timeout, halted.\n"
+    "Outcomes, from what the device did (never from where a limit stopped it):\n"
+    "  app_running        the app runs (its marker, --app-text or --app-symbol)\n"
+    "  fault, lockup      it stopped on a fault or ended in a fault handler; it locked up\n"
+    "  no_bootable_image  the bootloader's last decision was \"[BOOT] no bootable image\", or the\n"
+    "                     device halted with no image in flash the bootloader may boot (as\n"
+    "                     fwemu inspect decides); never with --elf\n"
+    "  halted             it halted otherwise (WFI with nothing to wake it), or exited\n"
+    "                     (semihosting)\n"
+    "  timeout            a limit stopped it first: --max-time, --max-insns or --max-resets\n"
+    "                     (stop_reason says which: time, budget, resets), wherever the PC was\n"
     "Exit status: 0 app running (with --elf: the semihosting exit code, or 0 when the app runs),\n"
     "1 any other outcome, 2 bad arguments or files, 3 internal error.\n";
 
@@ -74,35 +84,78 @@ static void stream_console(void *ctx, uint8_t c)
         fflush(stdout);
 }
 
-static const char *classify(emu_machine_t *m, const emu_result_t *res, const fw_layout_t *l,
-                            bool elf_mode)
+typedef struct boot_args {
+    fw_layout_t layout;
+    emu_config_t cfg;
+    const char *flash_path, *elf_path, *app_symbol;
+    bool json, quiet, verbose;
+    uint64_t max_time, max_insns, max_resets, after_app;
+} boot_args_t;
+
+const char *cli_boot_outcome(const cli_boot_evidence_t *e)
 {
-    if (emu_app_running(m))
+    if (e->app_running)
         return "app_running";
-    if (res->reason == EMU_STOP_FAULT)
+    if (e->stop == EMU_STOP_FAULT || e->in_fault_handler)
         return "fault";
-    uint32_t ipsr = emu_reg(m, UC_ARM_REG_IPSR) & 0x1FF;
-    if (ipsr >= 3 && ipsr <= 6)
-        return "fault";                 /* ended inside a fault handler (e.g. spinning there) */
-    if (res->reason == EMU_STOP_LOCKUP)
+    if (e->stop == EMU_STOP_LOCKUP || e->locked_up)
         return "lockup";
+    if (e->update_layout && (e->said_no_image || (e->stop == EMU_STOP_HALT && e->flash_unbootable)))
+        return "no_bootable_image";
+    if (e->stop == EMU_STOP_HALT || e->stop == EMU_STOP_SEMIHOST_EXIT)
+        return "halted";
+    return "timeout";
+}
+
+/* The bootloader's last "[BOOT] " line is its verdict "no bootable image". */
+static bool console_says_no_image(emu_machine_t *m)
+{
+    static const char tag[] = "[BOOT] ", verdict[] = "[BOOT] no bootable image";
+    size_t len = 0;
+    const char *con = emu_console(m, &len), *last = NULL;
+    for (const char *p = con; (p = strstr(p, tag)); p += sizeof tag - 1)
+        last = p;
+    return last && !strncmp(last, verdict, sizeof verdict - 1);
+}
+
+/* The flash the device ended with, judged as `fwemu inspect` judges a dump. */
+static bool flash_unbootable(emu_machine_t *m, const fw_layout_t *l)
+{
+    flash_t *f = emu_flash(m);
+    inspect_result_t *r = malloc(sizeof *r);
+    bool none = r && inspect_flash(l, flash_mem(f), flash_size(f), NULL, r, NULL, 0) == INSPECT_OK &&
+                r->decision.action == INSPECT_ACT_NONE;
+    free(r);
+    return none;
+}
+
+static bool locked_up_since_reset(emu_machine_t *m)
+{
     for (size_t i = emu_event_count(m); i-- > 0;) {
         const emu_event_t *ev = emu_event_get(m, i);
         if (ev->kind == EMU_EV_LOCKUP)
-            return "lockup";
+            return true;
         if (ev->kind == EMU_EV_RESET && ev->a.reset.kind != EMU_RESET_LOCKUP)
-            break;
+            return false;
     }
-    uint32_t pc = res->pc;
-    bool in_boot = !elf_mode && pc >= l->bootloader_start && pc < l->bootloader_start + l->bootloader_size;
-    if (in_boot && (res->reason == EMU_STOP_HALT || res->reason == EMU_STOP_TIME ||
-                    res->reason == EMU_STOP_BUDGET))
-        return "no_bootable_image";
-    if (res->reason == EMU_STOP_HALT)
-        return "halted";
-    if (res->reason == EMU_STOP_SEMIHOST_EXIT)
-        return "halted";
-    return "timeout";
+    return false;
+}
+
+static const char *classify(emu_machine_t *m, const emu_result_t *res, const boot_args_t *a)
+{
+    uint32_t ipsr = emu_reg(m, UC_ARM_REG_IPSR) & 0x1FF;
+    cli_boot_evidence_t e = {
+        .stop = res->reason,
+        .app_running = emu_app_running(m),
+        .in_fault_handler = ipsr >= 3 && ipsr <= 6,
+        .locked_up = locked_up_since_reset(m),
+        .update_layout = !a->elf_path,
+    };
+    if (e.update_layout && !e.app_running) {
+        e.said_no_image = console_says_no_image(m);
+        e.flash_unbootable = flash_unbootable(m, &a->layout);
+    }
+    return cli_boot_outcome(&e);
 }
 
 static double now_s(void)
@@ -131,14 +184,6 @@ static void print_event(FILE *f, const emu_event_t *ev)
         fprintf(f, " %s", ev->detail);
     fputc('\n', f);
 }
-
-typedef struct boot_args {
-    fw_layout_t layout;
-    emu_config_t cfg;
-    const char *flash_path, *elf_path, *app_symbol;
-    bool json, quiet, verbose;
-    uint64_t max_time, max_insns, max_resets, after_app;
-} boot_args_t;
 
 /* One option of cmd_boot into a. Returns an exit status. */
 static int parse_option(int c, char **argv, boot_args_t *a)
@@ -485,7 +530,7 @@ int cmd_boot(int argc, char **argv)
         return rc;
     }
     double wall = now_s() - t0;
-    const char *outcome = classify(m, &res, &a.layout, a.elf_path != NULL);
+    const char *outcome = classify(m, &res, &a);
     if (a.json) {
         if ((rc = print_json_result(m, &a, &res, outcome))) {
             emu_destroy(m);
