@@ -16,7 +16,7 @@ typedef struct captured {
     char *out, *err;          /* NUL-terminated, malloc'ed */
 } captured_t;
 
-static char *capture_slurp(FILE *f)
+static inline char *capture_slurp(FILE *f)
 {
     fflush(f);
     long n = ftell(f);
@@ -35,7 +35,7 @@ typedef struct capture_state {
     int saved_out, saved_err;
 } capture_state_t;
 
-static void capture_begin(capture_state_t *st)
+static inline void capture_begin(capture_state_t *st)
 {
     fflush(stdout);
     fflush(stderr);
@@ -49,7 +49,7 @@ static void capture_begin(capture_state_t *st)
     dup2(fileno(st->fe), 2);
 }
 
-static void capture_end(capture_state_t *st, captured_t *c)
+static inline void capture_end(capture_state_t *st, captured_t *c)
 {
     fflush(stdout);
     fflush(stderr);
@@ -66,7 +66,7 @@ static void capture_end(capture_state_t *st, captured_t *c)
 }
 
 /* cmd(argv...) with the arguments up to NULL; the verb's name is argv[0]. */
-static captured_t capture_cmd(int (*cmd)(int, char **), const char *a0, ...)
+static inline captured_t capture_cmd(int (*cmd)(int, char **), const char *a0, ...)
 {
     char *argv[64];
     int argc = 0;
@@ -84,7 +84,7 @@ static captured_t capture_cmd(int (*cmd)(int, char **), const char *a0, ...)
     return c;
 }
 
-static void captured_free(captured_t *c)
+static inline void captured_free(captured_t *c)
 {
     free(c->out);
     free(c->err);

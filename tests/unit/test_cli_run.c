@@ -15,24 +15,11 @@
 
 #include "cli/cli.h"
 #include "test_cli_capture.h"
-
-static char dir[] = "/tmp/test_cli_run_XXXXXX";
-
-static const char *path_of(const char *name)
-{
-    static char p[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-    return p[k];
-}
+#include "test_codec_tmpdir.h"
 
 static void write_text(const char *name, const char *text)
 {
-    FILE *f = fopen(path_of(name), "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    write_file(tmp_path(name), text, strlen(text));
 }
 
 static const char *scenario(const char *name)
@@ -47,10 +34,10 @@ static const char *scenario(const char *name)
 static int setup(void **state)
 {
     (void)state;
-    if (!mkdtemp(dir))
+    if (tmpdir_make("cli_run"))
         return -1;
-    mkdir(path_of("empty"), 0755);
-    mkdir(path_of("mixed"), 0755);
+    mkdir(tmp_path("empty"), 0755);
+    mkdir(tmp_path("mixed"), 0755);
     write_text("mixed/b.yaml", scenario("b"));
     write_text("mixed/a.yml", scenario("a"));
     write_text("mixed/.hidden.yaml", scenario("hidden"));
@@ -59,18 +46,10 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
 static void running_an_empty_directory_is_a_usage_error_naming_it(void **state)
 {
     (void)state;
-    const char *empty = path_of("empty");
+    const char *empty = tmp_path("empty");
     captured_t c = capture_cmd(cmd_run, "run", empty, NULL);
     assert_int_equal(c.status, FWEMU_EXIT_USAGE);
     char want[400];
@@ -83,7 +62,7 @@ static void running_an_empty_directory_is_a_usage_error_naming_it(void **state)
 static void a_directory_means_its_yaml_and_yml_files_sorted(void **state)
 {
     (void)state;
-    captured_t c = capture_cmd(cmd_run, "run", "--list", path_of("mixed"), NULL);
+    captured_t c = capture_cmd(cmd_run, "run", "--list", tmp_path("mixed"), NULL);
     assert_int_equal(c.status, FWEMU_EXIT_OK);
     char *a = strstr(c.out, "a.yml"), *b = strstr(c.out, "b.yaml");
     if (!a || !b)
@@ -99,10 +78,10 @@ static void collect_takes_yaml_and_yml_sorted_and_skips_the_rest(void **state)
     (void)state;
     cli_paths_t out = { 0 };
     char err[512] = "";
-    assert_int_equal(cli_run_collect(path_of("mixed"), &out, err, sizeof err), CLI_OK);
+    assert_int_equal(cli_run_collect(tmp_path("mixed"), &out, err, sizeof err), CLI_OK);
     assert_int_equal(out.n, 2);
-    assert_string_equal(out.v[0], path_of("mixed/a.yml"));
-    assert_string_equal(out.v[1], path_of("mixed/b.yaml"));
+    assert_string_equal(out.v[0], tmp_path("mixed/a.yml"));
+    assert_string_equal(out.v[1], tmp_path("mixed/b.yaml"));
     cli_paths_free(&out);
     assert_null(out.v);
 }
@@ -112,10 +91,10 @@ static void collect_of_an_empty_directory_is_an_error_and_adds_nothing(void **st
     (void)state;
     cli_paths_t out = { 0 };
     char err[512] = "";
-    assert_int_equal(cli_run_collect(path_of("empty"), &out, err, sizeof err), CLI_ERR_EMPTY);
+    assert_int_equal(cli_run_collect(tmp_path("empty"), &out, err, sizeof err), CLI_ERR_EMPTY);
     assert_int_equal(out.n, 0);
     char want[400];
-    snprintf(want, sizeof want, "no scenarios in %s (no *.yaml or *.yml files)", path_of("empty"));
+    snprintf(want, sizeof want, "no scenarios in %s (no *.yaml or *.yml files)", tmp_path("empty"));
     assert_string_equal(err, want);
     cli_paths_free(&out);
 }
@@ -125,10 +104,10 @@ static void collect_of_a_file_is_that_file_whatever_its_name(void **state)
     (void)state;
     cli_paths_t out = { 0 };
     char err[512] = "";
-    assert_int_equal(cli_run_collect(path_of("mixed/notes.txt"), &out, err, sizeof err), CLI_OK);
-    assert_int_equal(cli_run_collect(path_of("mixed/b.yaml"), &out, err, sizeof err), CLI_OK);
+    assert_int_equal(cli_run_collect(tmp_path("mixed/notes.txt"), &out, err, sizeof err), CLI_OK);
+    assert_int_equal(cli_run_collect(tmp_path("mixed/b.yaml"), &out, err, sizeof err), CLI_OK);
     assert_int_equal(out.n, 2);
-    assert_string_equal(out.v[0], path_of("mixed/notes.txt"));
+    assert_string_equal(out.v[0], tmp_path("mixed/notes.txt"));
     cli_paths_free(&out);
 }
 
@@ -137,9 +116,9 @@ static void collect_of_a_missing_path_names_it(void **state)
     (void)state;
     cli_paths_t out = { 0 };
     char err[512] = "";
-    assert_int_equal(cli_run_collect(path_of("nope"), &out, err, sizeof err), CLI_ERR_PATH);
+    assert_int_equal(cli_run_collect(tmp_path("nope"), &out, err, sizeof err), CLI_ERR_PATH);
     char want[400];
-    snprintf(want, sizeof want, "%s: No such file or directory", path_of("nope"));
+    snprintf(want, sizeof want, "%s: No such file or directory", tmp_path("nope"));
     assert_string_equal(err, want);
     assert_int_equal(out.n, 0);
 }
@@ -154,5 +133,5 @@ int main(void)
         cmocka_unit_test(collect_of_a_file_is_that_file_whatever_its_name),
         cmocka_unit_test(collect_of_a_missing_path_names_it),
     };
-    return cmocka_run_group_tests_name("cli_run", tests, setup, teardown);
+    return cmocka_run_group_tests_name("cli_run", tests, setup, tmpdir_teardown);
 }

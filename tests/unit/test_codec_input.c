@@ -14,37 +14,7 @@
 
 #include "codec/image.h"
 #include "codec/input.h"
-
-static char dir[] = "/tmp/test_codec_input_XXXXXX";
-
-static const char *path_of(const char *name)
-{
-    static char p[256];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    return p;
-}
-
-static void write_bytes(const char *name, const void *d, size_t n)
-{
-    FILE *f = fopen(path_of(name), "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(d, 1, n, f), n);
-    fclose(f);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
+#include "test_codec_tmpdir.h"
 
 static void a_file_is_read_whole(void **state)
 {
@@ -52,11 +22,11 @@ static void a_file_is_read_whole(void **state)
     uint8_t big[200000];
     for (size_t i = 0; i < sizeof big; i++)
         big[i] = (uint8_t)(i * 7);
-    write_bytes("big.bin", big, sizeof big);
+    write_file(tmp_path("big.bin"), big, sizeof big);
     uint8_t *d = NULL;
     size_t n = 0;
     char err[256] = "";
-    assert_int_equal(input_read_file(path_of("big.bin"), 0, &d, &n, err, sizeof err), INPUT_OK);
+    assert_int_equal(input_read_file(tmp_path("big.bin"), 0, &d, &n, err, sizeof err), INPUT_OK);
     assert_int_equal(n, sizeof big);
     assert_memory_equal(d, big, sizeof big);
     free(d);
@@ -65,10 +35,10 @@ static void a_file_is_read_whole(void **state)
 static void an_empty_file_is_zero_bytes_not_an_error(void **state)
 {
     (void)state;
-    write_bytes("empty.bin", "", 0);
+    write_file(tmp_path("empty.bin"), "", 0);
     uint8_t *d = NULL;
     size_t n = 99;
-    assert_int_equal(input_read_file(path_of("empty.bin"), 16, &d, &n, NULL, 0), INPUT_OK);
+    assert_int_equal(input_read_file(tmp_path("empty.bin"), 16, &d, &n, NULL, 0), INPUT_OK);
     assert_non_null(d);
     assert_int_equal(n, 0);
     free(d);
@@ -80,7 +50,7 @@ static void a_missing_file_says_cannot_open_and_names_it(void **state)
     uint8_t *d = (uint8_t *)1;
     size_t n = 1;
     char err[256] = "";
-    assert_int_equal(input_read_file(path_of("none.bin"), 0, &d, &n, err, sizeof err), INPUT_ERR_IO);
+    assert_int_equal(input_read_file(tmp_path("none.bin"), 0, &d, &n, err, sizeof err), INPUT_ERR_IO);
     assert_null(d);
     assert_int_equal(n, 0);
     assert_non_null(strstr(err, "none.bin: cannot open: No such file or directory"));
@@ -92,24 +62,24 @@ static void a_directory_says_it_is_a_directory(void **state)
     uint8_t *d = NULL;
     size_t n = 0;
     char err[256] = "";
-    assert_int_equal(input_read_file(dir, 0, &d, &n, err, sizeof err), INPUT_ERR_IO);
+    assert_int_equal(input_read_file(tmpdir, 0, &d, &n, err, sizeof err), INPUT_ERR_IO);
     assert_null(d);
     char want[300];
-    snprintf(want, sizeof want, "%s: is a directory, not a file", dir);
+    snprintf(want, sizeof want, "%s: is a directory, not a file", tmpdir);
     assert_string_equal(err, want);
 }
 
 static void the_limit_is_inclusive(void **state)
 {
     (void)state;
-    write_bytes("16.bin", "0123456789abcdef", 16);
+    write_file(tmp_path("16.bin"), "0123456789abcdef", 16);
     uint8_t *d = NULL;
     size_t n = 0;
     char err[256] = "";
-    assert_int_equal(input_read_file(path_of("16.bin"), 16, &d, &n, err, sizeof err), INPUT_OK);
+    assert_int_equal(input_read_file(tmp_path("16.bin"), 16, &d, &n, err, sizeof err), INPUT_OK);
     assert_int_equal(n, 16);
     free(d);
-    assert_int_equal(input_read_file(path_of("16.bin"), 15, &d, &n, err, sizeof err), INPUT_ERR_SIZE);
+    assert_int_equal(input_read_file(tmp_path("16.bin"), 15, &d, &n, err, sizeof err), INPUT_ERR_SIZE);
     assert_null(d);
     assert_non_null(strstr(err, "16.bin: file larger than 15 bytes"));
 }
@@ -117,14 +87,14 @@ static void the_limit_is_inclusive(void **state)
 static void image_read_file_takes_zero_as_the_default_limit(void **state)
 {
     (void)state;
-    write_bytes("x.bin", "abc", 3);
+    write_file(tmp_path("x.bin"), "abc", 3);
     uint8_t *d = NULL;
     size_t n = 0;
     char err[256] = "";
-    assert_int_equal(image_read_file(path_of("x.bin"), 0, &d, &n, err, sizeof err), IMAGE_OK);
+    assert_int_equal(image_read_file(tmp_path("x.bin"), 0, &d, &n, err, sizeof err), IMAGE_OK);
     assert_int_equal(n, 3);
     free(d);
-    assert_int_equal(image_read_file(dir, 0, &d, &n, err, sizeof err), IMAGE_ERR_IO);
+    assert_int_equal(image_read_file(tmpdir, 0, &d, &n, err, sizeof err), IMAGE_ERR_IO);
     assert_non_null(strstr(err, "is a directory"));
 }
 
@@ -147,5 +117,5 @@ int main(void)
         cmocka_unit_test(image_read_file_takes_zero_as_the_default_limit),
         cmocka_unit_test(every_error_has_a_text),
     };
-    return cmocka_run_group_tests_name("input", tests, setup, teardown);
+    return cmocka_run_group_tests_name("input", tests, tmpdir_setup, tmpdir_teardown);
 }

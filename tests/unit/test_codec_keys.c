@@ -14,6 +14,7 @@
 
 #include "codec/bundled.h"
 #include "codec/manifest.h"
+#include "test_codec_tmpdir.h"
 
 static char err[512];
 
@@ -77,56 +78,36 @@ static void empty_key_data_is_empty(void **state)
     assert_string_equal(err, "k.pem: empty, not a key");
 }
 
-static char dir[] = "/tmp/test_codec_keys_XXXXXX";
-
-static const char *path_of(const char *name)
-{
-    static char p[256];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    return p;
-}
-
-static void write_bytes(const char *name, const void *d, size_t n)
-{
-    FILE *f = fopen(path_of(name), "wb");
-    assert_non_null(f);
-    if (n)
-        assert_int_equal(fwrite(d, 1, n, f), n);
-    fclose(f);
-}
-
 static void key_files_that_are_not_keys_say_why(void **state)
 {
     (void)state;
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(tmpdir_make("codec_keys"), 0);
     mf_key_t *k = NULL;
     char want[400];
 
-    mkdir(path_of("d"), 0755);
-    assert_int_equal(mf_key_load(path_of("d"), &k, err, sizeof err), MF_ERR_IO);
-    snprintf(want, sizeof want, "%s: is a directory, not a file", path_of("d"));
+    mkdir(tmp_path("d"), 0755);
+    assert_int_equal(mf_key_load(tmp_path("d"), &k, err, sizeof err), MF_ERR_IO);
+    snprintf(want, sizeof want, "%s: is a directory, not a file", tmp_path("d"));
     assert_string_equal(err, want);
 
-    write_bytes("empty.pem", "", 0);
-    assert_int_equal(mf_key_load(path_of("empty.pem"), &k, err, sizeof err), MF_ERR_KEY);
-    snprintf(want, sizeof want, "%s: empty file, not a key", path_of("empty.pem"));
+    write_file(tmp_path("empty.pem"), "", 0);
+    assert_int_equal(mf_key_load(tmp_path("empty.pem"), &k, err, sizeof err), MF_ERR_KEY);
+    snprintf(want, sizeof want, "%s: empty file, not a key", tmp_path("empty.pem"));
     assert_string_equal(err, want);
 
     size_t len = 0;
     const uint8_t *pem = bundled_dev_key(&len);
-    write_bytes("half.pem", pem, len / 2);            /* a PEM cut in the middle */
-    assert_int_equal(mf_key_load(path_of("half.pem"), &k, err, sizeof err), MF_ERR_KEY);
-    snprintf(want, sizeof want, "%s: not a PEM or DER EC private key (mbedtls -0x", path_of("half.pem"));
+    write_file(tmp_path("half.pem"), pem, len / 2);            /* a PEM cut in the middle */
+    assert_int_equal(mf_key_load(tmp_path("half.pem"), &k, err, sizeof err), MF_ERR_KEY);
+    snprintf(want, sizeof want, "%s: not a PEM or DER EC private key (mbedtls -0x", tmp_path("half.pem"));
     assert_non_null(strstr(err, want));
 
-    write_bytes("whole.pem", pem, len - 1);
-    assert_int_equal(mf_key_load(path_of("whole.pem"), &k, err, sizeof err), MF_OK);
+    write_file(tmp_path("whole.pem"), pem, len - 1);
+    assert_int_equal(mf_key_load(tmp_path("whole.pem"), &k, err, sizeof err), MF_OK);
     assert_true(mf_key_has_private(k));
     mf_key_free(k);
 
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(tmpdir_remove(), 0);
 }
 
 static void sign_and_verify_round_trip_and_a_public_key_cannot_sign(void **state)
