@@ -1,16 +1,16 @@
-/* fwemu delta: create, apply or show a PELION/BSDIFF001 delta payload (harness/delta.h). */
+/* fwemu delta create|apply|show: PELION/BSDIFF001 delta payloads (codec/delta.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <lz4.h>
 
-#include "cli/cmds.h"
+#include "cli/cli.h"
 #include "codec/delta.h"
 #include "fileio.h"
 
@@ -52,140 +52,72 @@ static void usage(FILE *f)
         DELTA_MAX_RATIO_DEFAULT);
 }
 
-/* Read a whole file (at most MAX_INPUT bytes). Returns an exit status. */
-static int read_file(const char *sub, const char *path, uint8_t **data, size_t *len)
-{
-    *data = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "fwemu delta %s: %s: cannot open: %s\n", sub, path, strerror(errno));
-        return FWEMU_EXIT_USAGE;
-    }
-    size_t cap = 0, n = 0;
-    uint8_t *buf = NULL;
-    for (;;) {
-        if (n == cap) {
-            if (cap >= MAX_INPUT) {
-                fprintf(stderr, "fwemu delta %s: %s: larger than %zu bytes\n", sub, path, MAX_INPUT);
-                free(buf);
-                fclose(f);
-                return FWEMU_EXIT_USAGE;
-            }
-            size_t ncap = cap ? cap * 2 : 65536;
-            uint8_t *nb = realloc(buf, ncap);
-            if (!nb) {
-                fprintf(stderr, "fwemu delta %s: %s: out of memory\n", sub, path);
-                free(buf);
-                fclose(f);
-                return FWEMU_EXIT_INTERNAL;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0) {
-            if (ferror(f)) {
-                fprintf(stderr, "fwemu delta %s: %s: read error: %s\n", sub, path, strerror(errno));
-                free(buf);
-                fclose(f);
-                return FWEMU_EXIT_USAGE;
-            }
-            break;
-        }
-    }
-    fclose(f);
-    *data = buf;
-    *len = n;
-    return FWEMU_EXIT_OK;
-}
+/* The options of every sub-command, parsed together so that a create option given to apply is
+ * named as such. */
+typedef struct delta_args {
+    const char *sub, *who;
+    const char *output;
+    delta_opts_t o;
+    int mutate;                       /* -1: none */
+    int json, have_block, have_ratio;
+    const char *p1, *p2;              /* OLD NEW | OLD PATCH | PATCH */
+} delta_args_t;
 
-static int is_elf(const uint8_t *d, size_t n)
+static int read_raw(const delta_args_t *a, const char *what, const char *path, uint8_t **data, size_t *len)
 {
-    return n >= 4 && d[0] == 0x7f && d[1] == 'E' && d[2] == 'L' && d[3] == 'F';
-}
-
-static int read_raw(const char *sub, const char *what, const char *path, uint8_t **data, size_t *len)
-{
-    int rc = read_file(sub, path, data, len);
+    int rc = cli_read_file(a->who, NULL, path, MAX_INPUT, data, len);
     if (rc)
         return rc;
-    if (is_elf(*data, *len)) {
-        fprintf(stderr, "fwemu delta %s: %s: %s is an ELF file; give the raw binary (.bin)\n", sub, path,
-                what);
+    const uint8_t *d = *data;
+    if (*len >= 4 && d[0] == 0x7f && d[1] == 'E' && d[2] == 'L' && d[3] == 'F') {
         free(*data);
         *data = NULL;
-        return FWEMU_EXIT_USAGE;
+        return cli_fail(FWEMU_EXIT_USAGE, a->who, "%s: %s is an ELF file; give the raw binary (.bin)", path, what);
     }
     return FWEMU_EXIT_OK;
 }
 
-static int write_out(const char *sub, const char *path, const uint8_t *d, size_t n)
+static int write_out(const delta_args_t *a, const uint8_t *d, size_t n)
 {
     char err[512];
-    int rc = fileio_write_atomic(path, d, n, err, sizeof err);
+    int rc = fileio_write_atomic(a->output, d, n, err, sizeof err);
     if (rc == FILEIO_OK)
         return FWEMU_EXIT_OK;
-    fprintf(stderr, "fwemu delta %s: %s\n", sub, err);
-    return rc == FILEIO_ERR_IO ? FWEMU_EXIT_USAGE : FWEMU_EXIT_INTERNAL;
+    return cli_fail(rc == FILEIO_ERR_IO ? FWEMU_EXIT_USAGE : FWEMU_EXIT_INTERNAL, a->who, "%s", err);
 }
 
 /* An error from delta_apply / delta_info on PATCH: malformed -> 1, else 3. */
-static int patch_error(const char *sub, const char *path, int rc, const char *err)
+static int patch_error(const delta_args_t *a, const char *path, int rc, const char *err)
 {
     const char *reason = delta_reason(rc);
-    if (reason) {
-        fprintf(stderr, "fwemu delta %s: %s: %s: %s\n", sub, path, reason, err);
-        return FWEMU_EXIT_FAIL;
-    }
-    fprintf(stderr, "fwemu delta %s: %s: %s\n", sub, path, err[0] ? err : delta_strerror(rc));
-    return FWEMU_EXIT_INTERNAL;
+    if (reason)
+        return cli_fail(FWEMU_EXIT_FAIL, a->who, "%s: %s: %s", path, reason, err);
+    return cli_fail(FWEMU_EXIT_INTERNAL, a->who, "%s: %s", path, err[0] ? err : delta_strerror(rc));
 }
 
-static int print_json(json_t *o)
+static int parse_block(const char *who, const char *s, uint32_t *v)
 {
-    int rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    if (rc)
-        return FWEMU_EXIT_INTERNAL;
-    fputc('\n', stdout);
+    uint64_t x;
+    if (cli_parse_u64(s, 10, &x) || x < DELTA_BLOCK_MIN || x > DELTA_BLOCK_MAX)
+        return cli_fail(FWEMU_EXIT_USAGE, who, "--block-size: '%s' is not a number in %u..%u", s,
+                        DELTA_BLOCK_MIN, DELTA_BLOCK_MAX);
+    *v = (uint32_t)x;
     return FWEMU_EXIT_OK;
 }
 
-static int parse_block(const char *s, uint32_t *v)
-{
-    char *end;
-    errno = 0;
-    if (s[0] < '0' || s[0] > '9')
-        goto bad;
-    unsigned long long x = strtoull(s, &end, 10);
-    if (errno || *end || x < DELTA_BLOCK_MIN || x > DELTA_BLOCK_MAX)
-        goto bad;
-    *v = (uint32_t)x;
-    return 0;
-bad:
-    fprintf(stderr, "fwemu delta create: --block-size: '%s' is not a number in %u..%u\n", s,
-            DELTA_BLOCK_MIN, DELTA_BLOCK_MAX);
-    return -1;
-}
-
-static int parse_ratio(const char *s, double *v)
+static int parse_ratio(const char *who, const char *s, double *v)
 {
     char *end;
     errno = 0;
     double x = strtod(s, &end);
-    if (!s[0] || errno || *end || !isfinite(x) || !(x > 0)) {
-        fprintf(stderr, "fwemu delta create: --max-ratio: '%s' is not a positive number\n", s);
-        return -1;
-    }
+    if (!s[0] || errno || *end || !isfinite(x) || !(x > 0))
+        return cli_fail(FWEMU_EXIT_USAGE, who, "--max-ratio: '%s' is not a positive number", s);
     *v = x;
-    return 0;
+    return FWEMU_EXIT_OK;
 }
 
-enum { SUB_CREATE, SUB_APPLY, SUB_SHOW };
-
-int cmd_delta(int argc, char **argv)
+/* Options and operands of sub-command a->sub (argv[0]). Returns an exit status; -1 after --help. */
+static int parse_args(int argc, char **argv, delta_args_t *a)
 {
     static const struct option opts[] = {
         { "output", required_argument, NULL, 'o' },
@@ -196,227 +128,219 @@ int cmd_delta(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *sub = argc > 1 ? argv[1] : NULL;
-    int which;
-    if (!sub) {
-        fprintf(stderr, "fwemu delta: missing sub-command create, apply or show (see 'fwemu delta --help')\n");
-        return FWEMU_EXIT_USAGE;
-    }
-    if (!strcmp(sub, "-h") || !strcmp(sub, "--help")) {
-        usage(stdout);
-        return FWEMU_EXIT_OK;
-    }
-    if (!strcmp(sub, "create"))
-        which = SUB_CREATE;
-    else if (!strcmp(sub, "apply"))
-        which = SUB_APPLY;
-    else if (!strcmp(sub, "show"))
-        which = SUB_SHOW;
-    else {
-        fprintf(stderr, "fwemu delta: unknown sub-command '%s' (create, apply or show; see 'fwemu delta --help')\n",
-                sub);
-        return FWEMU_EXIT_USAGE;
-    }
-    argc--;
-    argv++;
-
-    const char *output = NULL;
-    delta_opts_t o = { 0 };
-    int mutate = -1, json = 0, have_block = 0, have_ratio = 0;
-    optind = 0;     /* full re-initialisation of getopt (glibc), verbs may run more than once */
-    opterr = 0;
-    int c;
+    cli_getopt_reset();
+    int c, rc;
     while ((c = getopt_long(argc, argv, ":o:b:r:m:jh", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': output = optarg; break;
+        case 'o': a->output = optarg; break;
         case 'b':
-            if (parse_block(optarg, &o.block_size))
-                return FWEMU_EXIT_USAGE;
-            have_block = 1;
+            if ((rc = parse_block(a->who, optarg, &a->o.block_size)))
+                return rc;
+            a->have_block = 1;
             break;
         case 'r':
-            if (parse_ratio(optarg, &o.max_ratio))
-                return FWEMU_EXIT_USAGE;
-            have_ratio = 1;
+            if ((rc = parse_ratio(a->who, optarg, &a->o.max_ratio)))
+                return rc;
+            a->have_ratio = 1;
             break;
         case 'm':
-            mutate = delta_mutation_parse(optarg);
-            if (mutate < 0) {
-                fprintf(stderr, "fwemu delta create: --mutate: unknown kind '%s' (magic, header, varint, "
-                        "sizes, seek, frame, lz4, truncated)\n", optarg);
-                return FWEMU_EXIT_USAGE;
-            }
+            a->mutate = delta_mutation_parse(optarg);
+            if (a->mutate < 0)
+                return cli_fail(FWEMU_EXIT_USAGE, a->who, "--mutate: unknown kind '%s' (magic, "
+                                "header, varint, sizes, seek, frame, lz4, truncated)", optarg);
             break;
-        case 'j': json = 1; break;
+        case 'j': a->json = 1; break;
         case 'h':
             usage(stdout);
-            return FWEMU_EXIT_OK;
-        case ':':
-            fprintf(stderr, "fwemu delta %s: option '%s' needs an argument (see 'fwemu delta --help')\n",
-                    sub, argv[optind - 1]);
-            return FWEMU_EXIT_USAGE;
+            return -1;
         default:
-            if (optopt && optopt < 256)
-                fprintf(stderr, "fwemu delta %s: unknown option '-%c' (see 'fwemu delta --help')\n", sub,
-                        optopt);
-            else
-                fprintf(stderr, "fwemu delta %s: unknown or ambiguous option '%s' (see 'fwemu delta --help')\n",
-                        sub, argv[optind - 1]);
-            return FWEMU_EXIT_USAGE;
+            return cli_opt_error(a->who, "delta", c, argv);
         }
     }
-    int npos = argc - optind, want = which == SUB_SHOW ? 1 : 2;
-    if (npos != want) {
-        fprintf(stderr, "fwemu delta %s: expected %s, got %d argument%s (see 'fwemu delta --help')\n", sub,
-                which == SUB_CREATE ? "OLD NEW" : which == SUB_APPLY ? "OLD PATCH" : "PATCH", npos,
-                npos == 1 ? "" : "s");
-        return FWEMU_EXIT_USAGE;
-    }
-    if (which != SUB_SHOW && !output) {
-        fprintf(stderr, "fwemu delta %s: missing -o/--output (see 'fwemu delta --help')\n", sub);
-        return FWEMU_EXIT_USAGE;
-    }
-    if (which == SUB_SHOW && output) {
-        fprintf(stderr, "fwemu delta show: -o/--output is not used by show\n");
-        return FWEMU_EXIT_USAGE;
-    }
-    if (which != SUB_CREATE && (have_block || have_ratio || mutate >= 0)) {
-        fprintf(stderr, "fwemu delta %s: --block-size, --max-ratio and --mutate are options of create\n", sub);
-        return FWEMU_EXIT_USAGE;
-    }
-    if (which == SUB_APPLY && json) {
-        fprintf(stderr, "fwemu delta apply: --json is an option of create and show\n");
-        return FWEMU_EXIT_USAGE;
-    }
+    bool show = !strcmp(a->sub, "show"), apply = !strcmp(a->sub, "apply");
+    int npos = argc - optind, want = show ? 1 : 2;
+    if (npos != want)
+        return cli_usage(a->who, "delta", "expected %s, got %d argument%s",
+                         show ? "PATCH" : apply ? "OLD PATCH" : "OLD NEW", npos, npos == 1 ? "" : "s");
+    if (!show && !a->output)
+        return cli_usage(a->who, "delta", "missing -o/--output");
+    if (show && a->output)
+        return cli_fail(FWEMU_EXIT_USAGE, a->who, "-o/--output is not used by show");
+    if (strcmp(a->sub, "create") && (a->have_block || a->have_ratio || a->mutate >= 0))
+        return cli_fail(FWEMU_EXIT_USAGE, a->who, "--block-size, --max-ratio and --mutate are options of create");
+    if (apply && a->json)
+        return cli_fail(FWEMU_EXIT_USAGE, a->who, "--json is an option of create and show");
+    a->p1 = argv[optind];
+    a->p2 = npos > 1 ? argv[optind + 1] : NULL;
+    return FWEMU_EXIT_OK;
+}
 
+/* The counts of a parsed patch, the last members of show's and create's JSON. */
+static void add_counts(json_t *j, const delta_info_t *in)
+{
+    json_object_set_new(j, "controls", json_integer(in->controls));
+    json_object_set_new(j, "frames", json_integer(in->frames));
+    json_object_set_new(j, "diff_bytes", json_integer((json_int_t)in->diff_bytes));
+    json_object_set_new(j, "extra_bytes", json_integer((json_int_t)in->extra_bytes));
+}
+
+static int do_show(const delta_args_t *a)
+{
+    uint8_t *d = NULL;
+    size_t n = 0;
     char err[512] = "";
-    uint8_t *a = NULL, *b = NULL, *res = NULL;
-    size_t alen = 0, blen = 0, rlen = 0;
-    int rc, drc;
-    const char *p1 = argv[optind], *p2 = npos > 1 ? argv[optind + 1] : NULL;
-
-    if (which == SUB_SHOW) {
-        if ((rc = read_file(sub, p1, &a, &alen)))
-            goto done;
-        delta_info_t in;
-        drc = delta_info(a, alen, &in, err, sizeof err);
-        if (drc) {
-            rc = patch_error(sub, p1, drc, err);
-            goto done;
-        }
-        uint32_t bound = (uint32_t)LZ4_COMPRESSBOUND((int)in.block_size);
-        if (json) {
-            json_t *j = json_object();
-            json_object_set_new(j, "file", json_string(p1));
-            json_object_set_new(j, "format", json_string(DELTA_MAGIC));
-            json_object_set_new(j, "patch_size", json_integer((json_int_t)alen));
-            json_object_set_new(j, "new_size", json_integer((json_int_t)in.new_size));
-            json_object_set_new(j, "block_size", json_integer(in.block_size));
-            json_object_set_new(j, "device_accepts_block", json_boolean(in.block_size <= DELTA_BLOCK_DEVICE_MAX));
-            json_object_set_new(j, "max_compressed", json_integer(in.max_compressed));
-            json_object_set_new(j, "compress_bound", json_integer(bound));
-            json_object_set_new(j, "controls", json_integer(in.controls));
-            json_object_set_new(j, "frames", json_integer(in.frames));
-            json_object_set_new(j, "diff_bytes", json_integer((json_int_t)in.diff_bytes));
-            json_object_set_new(j, "extra_bytes", json_integer((json_int_t)in.extra_bytes));
-            rc = print_json(j);
-        } else {
-            printf("%s: %s delta, %zu bytes\n", p1, DELTA_MAGIC, alen);
-            printf("new size:        %" PRIu64 " bytes\n", in.new_size);
-            printf("block size:      %" PRIu32 "%s\n", in.block_size,
-                   in.block_size > DELTA_BLOCK_DEVICE_MAX ? " (above the device's 1024: it rejects this patch, delta-header)" : "");
-            printf("max compressed:  %" PRIu32 " bytes (bound for the block size: %" PRIu32 ")\n",
-                   in.max_compressed, bound);
-            printf("controls:        %" PRIu32 "\n", in.controls);
-            printf("frames:          %" PRIu32 "\n", in.frames);
-            printf("diff bytes:      %" PRIu64 "\n", in.diff_bytes);
-            printf("extra bytes:     %" PRIu64 "\n", in.extra_bytes);
-            rc = FWEMU_EXIT_OK;
-        }
-        goto done;
-    }
-
-    if (which == SUB_APPLY) {
-        if ((rc = read_raw(sub, "OLD", p1, &a, &alen)) || (rc = read_file(sub, p2, &b, &blen)))
-            goto done;
-        drc = delta_apply(a, alen, b, blen, 0, &res, &rlen, err, sizeof err);
-        if (drc) {
-            rc = patch_error(sub, p2, drc, err);
-            goto done;
-        }
-        if ((rc = write_out(sub, output, res, rlen)))
-            goto done;
-        printf("%s: %zu bytes from %s (%zu bytes) and %s (%zu bytes)\n", output, rlen, p1, alen, p2, blen);
-        rc = FWEMU_EXIT_OK;
-        goto done;
-    }
-
-    /* create */
-    if ((rc = read_raw(sub, "OLD", p1, &a, &alen)) || (rc = read_raw(sub, "NEW", p2, &b, &blen)))
-        goto done;
-    if (mutate >= 0)
-        drc = delta_mutate(a, alen, b, blen, &o, (delta_mutation_t)mutate, &res, &rlen, err, sizeof err);
-    else
-        drc = delta_create(a, alen, b, blen, &o, &res, &rlen, err, sizeof err);
-    if (drc) {
-        fprintf(stderr, "fwemu delta create: %s: %s\n", output, err[0] ? err : delta_strerror(drc));
-        rc = drc == DELTA_ERR_TOO_BIG ? FWEMU_EXIT_FAIL
-             : drc == DELTA_ERR_ARG && mutate >= 0 ? FWEMU_EXIT_USAGE : FWEMU_EXIT_INTERNAL;
-        goto done;
-    }
-    if ((rc = write_out(sub, output, res, rlen)))
-        goto done;
-    double pct = blen ? 100.0 * (double)rlen / (double)blen : 0.0;
-    uint32_t block = o.block_size ? o.block_size : DELTA_BLOCK_DEFAULT;
-    if (mutate >= 0) {
-        const char *kind = delta_mutation_name((delta_mutation_t)mutate);
-        fprintf(stderr, "fwemu delta create: warning: %s is deliberately malformed (%s): apply fails with %s\n",
-                output, kind, delta_reason(delta_mutation_error((delta_mutation_t)mutate)));
-        if (json) {
-            json_t *j = json_object();
-            json_object_set_new(j, "patch", json_string(output));
-            json_object_set_new(j, "patch_size", json_integer((json_int_t)rlen));
-            json_object_set_new(j, "new_size", json_integer((json_int_t)blen));
-            json_object_set_new(j, "block_size", json_integer(block));
-            json_object_set_new(j, "mutation", json_string(kind));
-            json_object_set_new(j, "expect", json_string(delta_reason(delta_mutation_error((delta_mutation_t)mutate))));
-            rc = print_json(j);
-        } else {
-            printf("%s: %zu bytes, deliberately malformed (%s), block %" PRIu32 "\n", output, rlen, kind, block);
-            rc = FWEMU_EXIT_OK;
-        }
-        goto done;
-    }
     delta_info_t in;
-    drc = delta_info(res, rlen, &in, err, sizeof err);
-    if (drc) {  /* our own patch must parse */
-        fprintf(stderr, "fwemu delta create: %s: internal error: the new patch does not parse: %s\n", output, err);
-        rc = FWEMU_EXIT_INTERNAL;
-        goto done;
-    }
-    if (json) {
+    int rc = cli_read_file(a->who, NULL, a->p1, MAX_INPUT, &d, &n);
+    if (rc)
+        return rc;
+    int drc = delta_info(d, n, &in, err, sizeof err);
+    free(d);
+    if (drc)
+        return patch_error(a, a->p1, drc, err);
+    uint32_t bound = (uint32_t)LZ4_COMPRESSBOUND((int)in.block_size);
+    if (a->json) {
         json_t *j = json_object();
-        json_object_set_new(j, "patch", json_string(output));
+        json_object_set_new(j, "file", json_string(a->p1));
+        json_object_set_new(j, "format", json_string(DELTA_MAGIC));
+        json_object_set_new(j, "patch_size", json_integer((json_int_t)n));
+        json_object_set_new(j, "new_size", json_integer((json_int_t)in.new_size));
+        json_object_set_new(j, "block_size", json_integer(in.block_size));
+        json_object_set_new(j, "device_accepts_block", json_boolean(in.block_size <= DELTA_BLOCK_DEVICE_MAX));
+        json_object_set_new(j, "max_compressed", json_integer(in.max_compressed));
+        json_object_set_new(j, "compress_bound", json_integer(bound));
+        add_counts(j, &in);
+        return cli_print_json(j);
+    }
+    printf("%s: %s delta, %zu bytes\n", a->p1, DELTA_MAGIC, n);
+    printf("new size:        %" PRIu64 " bytes\n", in.new_size);
+    printf("block size:      %" PRIu32 "%s\n", in.block_size,
+           in.block_size > DELTA_BLOCK_DEVICE_MAX ? " (above the device's 1024: it rejects this patch, delta-header)" : "");
+    printf("max compressed:  %" PRIu32 " bytes (bound for the block size: %" PRIu32 ")\n",
+           in.max_compressed, bound);
+    printf("controls:        %" PRIu32 "\n", in.controls);
+    printf("frames:          %" PRIu32 "\n", in.frames);
+    printf("diff bytes:      %" PRIu64 "\n", in.diff_bytes);
+    printf("extra bytes:     %" PRIu64 "\n", in.extra_bytes);
+    return FWEMU_EXIT_OK;
+}
+
+static int do_apply(const delta_args_t *a)
+{
+    uint8_t *old = NULL, *patch = NULL, *res = NULL;
+    size_t oldlen = 0, patchlen = 0, rlen = 0;
+    char err[512] = "";
+    int rc = read_raw(a, "OLD", a->p1, &old, &oldlen);
+    if (!rc)
+        rc = cli_read_file(a->who, NULL, a->p2, MAX_INPUT, &patch, &patchlen);
+    if (!rc) {
+        int drc = delta_apply(old, oldlen, patch, patchlen, 0, &res, &rlen, err, sizeof err);
+        rc = drc ? patch_error(a, a->p2, drc, err) : write_out(a, res, rlen);
+    }
+    if (!rc)
+        printf("%s: %zu bytes from %s (%zu bytes) and %s (%zu bytes)\n", a->output, rlen, a->p1, oldlen,
+               a->p2, patchlen);
+    free(old);
+    free(patch);
+    free(res);
+    return rc;
+}
+
+/* The summary of a deliberately malformed patch (create --mutate). */
+static int mutated_summary(const delta_args_t *a, size_t rlen, size_t newlen)
+{
+    uint32_t block = a->o.block_size ? a->o.block_size : DELTA_BLOCK_DEFAULT;
+    const char *kind = delta_mutation_name((delta_mutation_t)a->mutate);
+    const char *expect = delta_reason(delta_mutation_error((delta_mutation_t)a->mutate));
+    fprintf(stderr, "fwemu delta create: warning: %s is deliberately malformed (%s): apply fails with %s\n",
+            a->output, kind, expect);
+    if (a->json) {
+        json_t *j = json_object();
+        json_object_set_new(j, "patch", json_string(a->output));
         json_object_set_new(j, "patch_size", json_integer((json_int_t)rlen));
-        json_object_set_new(j, "new", json_string(p2));
-        json_object_set_new(j, "new_size", json_integer((json_int_t)blen));
-        json_object_set_new(j, "old_size", json_integer((json_int_t)alen));
+        json_object_set_new(j, "new_size", json_integer((json_int_t)newlen));
+        json_object_set_new(j, "block_size", json_integer(block));
+        json_object_set_new(j, "mutation", json_string(kind));
+        json_object_set_new(j, "expect", json_string(expect));
+        return cli_print_json(j);
+    }
+    printf("%s: %zu bytes, deliberately malformed (%s), block %" PRIu32 "\n", a->output, rlen, kind, block);
+    return FWEMU_EXIT_OK;
+}
+
+static int created_summary(const delta_args_t *a, const uint8_t *patch, size_t rlen, size_t oldlen,
+                           size_t newlen)
+{
+    char err[512] = "";
+    delta_info_t in;
+    if (delta_info(patch, rlen, &in, err, sizeof err))   /* our own patch must parse */
+        return cli_fail(FWEMU_EXIT_INTERNAL, a->who, "%s: internal error: the new patch does not parse: %s",
+                        a->output, err);
+    double pct = newlen ? 100.0 * (double)rlen / (double)newlen : 0.0;
+    if (a->json) {
+        json_t *j = json_object();
+        json_object_set_new(j, "patch", json_string(a->output));
+        json_object_set_new(j, "patch_size", json_integer((json_int_t)rlen));
+        json_object_set_new(j, "new", json_string(a->p2));
+        json_object_set_new(j, "new_size", json_integer((json_int_t)newlen));
+        json_object_set_new(j, "old_size", json_integer((json_int_t)oldlen));
         json_object_set_new(j, "percent", json_real((double)(long long)(pct * 10 + 0.5) / 10));
         json_object_set_new(j, "block_size", json_integer(in.block_size));
         json_object_set_new(j, "max_compressed", json_integer(in.max_compressed));
-        json_object_set_new(j, "controls", json_integer(in.controls));
-        json_object_set_new(j, "frames", json_integer(in.frames));
-        json_object_set_new(j, "diff_bytes", json_integer((json_int_t)in.diff_bytes));
-        json_object_set_new(j, "extra_bytes", json_integer((json_int_t)in.extra_bytes));
-        rc = print_json(j);
-    } else {
-        printf("%s: %zu bytes (%.1f%% of %s's %zu bytes), block %" PRIu32 ", %" PRIu32 " controls, %" PRIu32
-               " frames\n", output, rlen, pct, p2, blen, in.block_size, in.controls, in.frames);
-        rc = FWEMU_EXIT_OK;
+        add_counts(j, &in);
+        return cli_print_json(j);
     }
+    printf("%s: %zu bytes (%.1f%% of %s's %zu bytes), block %" PRIu32 ", %" PRIu32 " controls, %" PRIu32
+           " frames\n", a->output, rlen, pct, a->p2, newlen, in.block_size, in.controls, in.frames);
+    return FWEMU_EXIT_OK;
+}
+
+static int do_create(const delta_args_t *a)
+{
+    uint8_t *old = NULL, *new_ = NULL, *res = NULL;
+    size_t oldlen = 0, newlen = 0, rlen = 0;
+    char err[512] = "";
+    int rc = read_raw(a, "OLD", a->p1, &old, &oldlen);
+    if (!rc)
+        rc = read_raw(a, "NEW", a->p2, &new_, &newlen);
+    if (rc)
+        goto done;
+    int drc = a->mutate >= 0
+                  ? delta_mutate(old, oldlen, new_, newlen, &a->o, (delta_mutation_t)a->mutate, &res, &rlen,
+                                 err, sizeof err)
+                  : delta_create(old, oldlen, new_, newlen, &a->o, &res, &rlen, err, sizeof err);
+    if (drc) {
+        rc = cli_fail(drc == DELTA_ERR_TOO_BIG ? FWEMU_EXIT_FAIL
+                      : drc == DELTA_ERR_ARG && a->mutate >= 0 ? FWEMU_EXIT_USAGE : FWEMU_EXIT_INTERNAL,
+                      a->who, "%s: %s", a->output, err[0] ? err : delta_strerror(drc));
+        goto done;
+    }
+    if ((rc = write_out(a, res, rlen)))
+        goto done;
+    rc = a->mutate >= 0 ? mutated_summary(a, rlen, newlen) : created_summary(a, res, rlen, oldlen, newlen);
 done:
-    free(a);
-    free(b);
+    free(old);
+    free(new_);
     free(res);
     return rc;
+}
+
+static int run_sub(int argc, char **argv, int (*fn)(const delta_args_t *))
+{
+    char who[64];
+    snprintf(who, sizeof who, "fwemu delta %s", argv[0]);
+    delta_args_t a = { .sub = argv[0], .who = who, .mutate = -1 };
+    int rc = parse_args(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? FWEMU_EXIT_OK : rc;
+    return fn(&a);
+}
+
+static int sub_create(int argc, char **argv) { return run_sub(argc, argv, do_create); }
+static int sub_apply(int argc, char **argv) { return run_sub(argc, argv, do_apply); }
+static int sub_show(int argc, char **argv) { return run_sub(argc, argv, do_show); }
+
+int cmd_delta(int argc, char **argv)
+{
+    static const cli_sub_t subs[] = { { "create", sub_create }, { "apply", sub_apply }, { "show", sub_show } };
+    return cli_dispatch("delta", usage, subs, sizeof subs / sizeof subs[0], argc, argv);
 }

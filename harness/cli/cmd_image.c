@@ -1,17 +1,16 @@
 /* fwemu image: build a flash image from a bootloader, an active firmware and a candidate. */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "codec/bundled.h"
-#include "cli/cmds.h"
 #include "codec/image.h"
 #include "codec/layout.h"
 
-#define BUNDLED_PREFIX "bundled:"
+static const char who[] = "fwemu image";
 
 static void usage(FILE *f, const fw_layout_t *l)
 {
@@ -48,57 +47,21 @@ static void usage(FILE *f, const fw_layout_t *l)
         "exit status: 0 written, 2 usage or input error, 3 internal error\n");
 }
 
-/* Unsigned 64-bit decimal, nothing else (no sign, no spaces, no hex, no junk). */
-static int parse_version(const char *opt, const char *s, uint64_t *v)
-{
-    if (!s[0] || s[0] < '0' || s[0] > '9') {
-        fprintf(stderr, "fwemu image: %s: '%s' is not a number\n", opt, s);
-        return -1;
-    }
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9') {
-            fprintf(stderr, "fwemu image: %s: '%s' is not a number\n", opt, s);
-            return -1;
-        }
-    }
-    errno = 0;
-    unsigned long long x = strtoull(s, NULL, 10);
-    if (errno == ERANGE) {
-        fprintf(stderr, "fwemu image: %s: '%s' is out of range (at most %" PRIu64 ")\n", opt, s,
-                UINT64_MAX);
-        return -1;
-    }
-    *v = (uint64_t)x;
-    return 0;
-}
-
-/* A FILE argument: bundled:NAME or a path. Returns an exit status. */
+/* A FILE argument (a path or bundled:NAME) as the body for link_base. Returns an exit status. */
 static int load_part(const char *opt, const char *arg, uint32_t link_base, uint8_t **out,
                      size_t *len)
 {
+    uint8_t *file = NULL;
+    size_t n = 0;
+    int rc = cli_read_input(who, opt, arg, IMAGE_MAX_FILE, &file, &n);
+    if (rc)
+        return rc;
     char err[512];
-    int rc;
-    if (strncmp(arg, BUNDLED_PREFIX, strlen(BUNDLED_PREFIX)) == 0) {
-        const char *name = arg + strlen(BUNDLED_PREFIX);
-        const bundled_image_t *b = bundled_find(name);
-        if (!b) {
-            fprintf(stderr, "fwemu image: %s: no bundled image '%s' (have:", opt, name);
-            for (size_t i = 0; i < bundled_count(); i++) {
-                const bundled_image_t *g = bundled_get(i);
-                if (g)
-                    fprintf(stderr, "%s %s", i ? "," : "", g->name);
-            }
-            fprintf(stderr, ")\n");
-            return FWEMU_EXIT_USAGE;
-        }
-        rc = image_load_fw_buf(arg, b->data, b->size, link_base, out, len, err, sizeof err);
-    } else {
-        rc = image_load_fw(arg, link_base, out, len, err, sizeof err);
-    }
-    if (rc == IMAGE_OK)
+    int irc = image_load_fw_buf(arg, file, n, link_base, out, len, err, sizeof err);
+    free(file);
+    if (irc == IMAGE_OK)
         return FWEMU_EXIT_OK;
-    fprintf(stderr, "fwemu image: %s: %s\n", opt, err);
-    return rc == IMAGE_ERR_NOMEM ? FWEMU_EXIT_INTERNAL : FWEMU_EXIT_USAGE;
+    return cli_fail(irc == IMAGE_ERR_NOMEM ? FWEMU_EXIT_INTERNAL : FWEMU_EXIT_USAGE, who, "%s: %s", opt, err);
 }
 
 enum { OPT_BOOTLOADER = 256, OPT_ACTIVE, OPT_ACTIVE_VERSION, OPT_CANDIDATE, OPT_CANDIDATE_VERSION };
@@ -121,8 +84,7 @@ int cmd_image(int argc, char **argv)
     uint64_t active_ver = 0, cand_ver = 0;
     int have_active_ver = 0, have_cand_ver = 0;
 
-    optind = 0;     /* full re-initialisation of getopt (glibc), verbs may run more than once */
-    opterr = 0;
+    cli_getopt_reset();
     int c;
     while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
         switch (c) {
@@ -131,49 +93,32 @@ int cmd_image(int argc, char **argv)
         case OPT_ACTIVE: active = optarg; break;
         case OPT_CANDIDATE: cand = optarg; break;
         case OPT_ACTIVE_VERSION:
-            if (parse_version("--active-version", optarg, &active_ver))
+            if (cli_number(who, "--active-version", optarg, &active_ver))
                 return FWEMU_EXIT_USAGE;
             have_active_ver = 1;
             break;
         case OPT_CANDIDATE_VERSION:
-            if (parse_version("--candidate-version", optarg, &cand_ver))
+            if (cli_number(who, "--candidate-version", optarg, &cand_ver))
                 return FWEMU_EXIT_USAGE;
             have_cand_ver = 1;
             break;
         case 'h':
             usage(stdout, &l);
             return FWEMU_EXIT_OK;
-        case ':':
-            fprintf(stderr, "fwemu image: option '%s' needs an argument (see 'fwemu image --help')\n",
-                    argv[optind - 1]);
-            return FWEMU_EXIT_USAGE;
         default:
-            if (optopt && optopt < 256)
-                fprintf(stderr, "fwemu image: unknown option '-%c' (see 'fwemu image --help')\n", optopt);
-            else
-                fprintf(stderr, "fwemu image: unknown or ambiguous option '%s' (see 'fwemu image --help')\n",
-                        argv[optind - 1]);
-            return FWEMU_EXIT_USAGE;
+            return cli_opt_error(who, "image", c, argv);
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "fwemu image: unexpected argument '%s' (see 'fwemu image --help')\n", argv[optind]);
-        return FWEMU_EXIT_USAGE;
-    }
+    if (optind < argc)
+        return cli_usage(who, "image", "unexpected argument '%s'", argv[optind]);
     const char *missing = !output ? "-o/--output" : !boot ? "--bootloader" : !active ? "--active"
                           : !have_active_ver ? "--active-version" : NULL;
-    if (missing) {
-        fprintf(stderr, "fwemu image: missing %s (see 'fwemu image --help')\n", missing);
-        return FWEMU_EXIT_USAGE;
-    }
-    if (cand && !have_cand_ver) {
-        fprintf(stderr, "fwemu image: --candidate needs --candidate-version\n");
-        return FWEMU_EXIT_USAGE;
-    }
-    if (!cand && have_cand_ver) {
-        fprintf(stderr, "fwemu image: --candidate-version given without --candidate\n");
-        return FWEMU_EXIT_USAGE;
-    }
+    if (missing)
+        return cli_usage(who, "image", "missing %s", missing);
+    if (cand && !have_cand_ver)
+        return cli_fail(FWEMU_EXIT_USAGE, who, "--candidate needs --candidate-version");
+    if (!cand && have_cand_ver)
+        return cli_fail(FWEMU_EXIT_USAGE, who, "--candidate-version given without --candidate");
 
     uint8_t *bl = NULL, *ab = NULL, *cb = NULL, *flash = NULL;
     size_t bl_len = 0, ab_len = 0, cb_len = 0;
@@ -192,8 +137,7 @@ int cmd_image(int argc, char **argv)
     };
     flash = malloc(l.flash_size);
     if (!flash) {
-        fprintf(stderr, "fwemu image: out of memory (%" PRIu32 " bytes)\n", l.flash_size);
-        rc = FWEMU_EXIT_INTERNAL;
+        rc = cli_fail(FWEMU_EXIT_INTERNAL, who, "out of memory (%" PRIu32 " bytes)", l.flash_size);
         goto done;
     }
     char err[512];
@@ -201,8 +145,8 @@ int cmd_image(int argc, char **argv)
     if (irc == IMAGE_OK)
         irc = image_write_atomic(output, flash, l.flash_size, err, sizeof err);
     if (irc != IMAGE_OK) {
-        fprintf(stderr, "fwemu image: %s\n", err);
-        rc = irc == IMAGE_ERR_NOMEM || irc == IMAGE_ERR_ARG ? FWEMU_EXIT_INTERNAL : FWEMU_EXIT_USAGE;
+        rc = cli_fail(irc == IMAGE_ERR_NOMEM || irc == IMAGE_ERR_ARG ? FWEMU_EXIT_INTERNAL : FWEMU_EXIT_USAGE,
+                      who, "%s", err);
         goto done;
     }
     printf("wrote %s (%" PRIu32 " bytes): bootloader %zu B, active v%" PRIu64 " %zu B", output,

@@ -3,7 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "cli/cmds.h"
+#include "cli/cli.h"
 #include "codec/inspect.h"
 #include "codec/layout.h"
 
@@ -27,6 +27,7 @@ static void usage(FILE *f, const fw_layout_t *l)
 
 int cmd_inspect(int argc, char **argv)
 {
+    static const char who[] = "fwemu inspect";
     static const struct option opts[] = {
         { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
@@ -36,8 +37,7 @@ int cmd_inspect(int argc, char **argv)
     fw_layout_default(&l);
     int json = 0;
 
-    optind = 0;     /* full re-initialisation of getopt (glibc) */
-    opterr = 0;
+    cli_getopt_reset();
     int c;
     while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
         switch (c) {
@@ -46,36 +46,23 @@ int cmd_inspect(int argc, char **argv)
             usage(stdout, &l);
             return FWEMU_EXIT_OK;
         default:
-            if (optopt && optopt < 256)
-                fprintf(stderr, "fwemu inspect: unknown option '-%c' (see 'fwemu inspect --help')\n", optopt);
-            else
-                fprintf(stderr, "fwemu inspect: unknown option '%s' (see 'fwemu inspect --help')\n",
-                        argv[optind - 1]);
-            return FWEMU_EXIT_USAGE;
+            return cli_opt_error(who, "inspect", c, argv);
         }
     }
-    if (optind >= argc) {
-        fprintf(stderr, "fwemu inspect: missing FILE (see 'fwemu inspect --help')\n");
-        return FWEMU_EXIT_USAGE;
-    }
-    if (argc - optind > 1) {
-        fprintf(stderr, "fwemu inspect: unexpected argument '%s' (one FILE only)\n", argv[optind + 1]);
-        return FWEMU_EXIT_USAGE;
-    }
+    if (optind >= argc)
+        return cli_usage(who, "inspect", "missing FILE");
+    if (argc - optind > 1)
+        return cli_usage(who, "inspect", "unexpected argument '%s': one FILE only", argv[optind + 1]);
 
     inspect_result_t r;
     char err[512];
     int rc = inspect_file(argv[optind], &l, &r, err, sizeof err);
-    if (rc != INSPECT_OK) {
-        fprintf(stderr, "fwemu inspect: %s\n", err);
-        return rc == INSPECT_ERR_NOMEM ? FWEMU_EXIT_INTERNAL : FWEMU_EXIT_USAGE;
-    }
+    if (rc != INSPECT_OK)
+        return cli_fail(rc == INSPECT_ERR_NOMEM ? FWEMU_EXIT_INTERNAL : FWEMU_EXIT_USAGE, who, "%s", err);
     if (json) {
         rc = inspect_print_json(stdout, &r);
-        if (rc != INSPECT_OK) {
-            fprintf(stderr, "fwemu inspect: cannot write JSON: %s\n", inspect_strerror(rc));
-            return FWEMU_EXIT_INTERNAL;
-        }
+        if (rc != INSPECT_OK)
+            return cli_fail(FWEMU_EXIT_INTERNAL, who, "cannot write JSON: %s", inspect_strerror(rc));
     } else {
         inspect_print_text(stdout, &r);
     }

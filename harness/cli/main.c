@@ -1,8 +1,8 @@
-/* fwemu: command-line entry. Each verb lives in harness/cmd_<verb>.c (cmds.h). */
+/* fwemu: command-line entry. Each verb lives in harness/cli/cmd_<verb>.c (cli.h). */
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cmds.h"
+#include "cli/cli.h"
 
 static const char usage[] =
     "usage: fwemu <verb> [options]   (fwemu <verb> --help for each verb)\n"

@@ -264,6 +264,83 @@ static int parse_header(parser_t *ps, header_t *h)
     return DELTA_OK;
 }
 
+/* One frame of min(block, left in the run) bytes, decoded into scratch; ps->pos moves past it. */
+static int parse_frame(parser_t *ps, const header_t *h, size_t fn, uint8_t *scratch, int run,
+                       uint32_t ctl, uint64_t done, uint64_t total)
+{
+    size_t foff = ps->pos;
+    uint64_t clen;
+    int rc;
+    if (ps->pos == ps->len) {
+        fileio_seterr(ps->err, ps->errlen,
+                      "patch offset %zu: the patch ends inside control %" PRIu32 "'s %s run (%" PRIu64
+                      " of %" PRIu64 " bytes)", foff, ctl, run == 0 ? "diff" : "extra", done, total);
+        return DELTA_ERR_TRUNCATED;
+    }
+    if ((rc = rd_uvarint(ps, "frame length", &clen)))
+        return rc;
+    if (clen == 0) {
+        fileio_seterr(ps->err, ps->errlen, "patch offset %zu: frame of 0 compressed bytes", foff);
+        return DELTA_ERR_FRAME;
+    }
+    if (clen > h->max_comp) {
+        fileio_seterr(ps->err, ps->errlen,
+                      "patch offset %zu: frame of %" PRIu64
+                      " compressed bytes exceeds the declared maximum %" PRIu32, foff, clen, h->max_comp);
+        return DELTA_ERR_FRAME;
+    }
+    if (clen > ps->len - ps->pos) {
+        fileio_seterr(ps->err, ps->errlen,
+                      "patch offset %zu: frame of %" PRIu64
+                      " compressed bytes is cut by the end of the patch (%zu bytes left)",
+                      foff, clen, ps->len - ps->pos);
+        return DELTA_ERR_TRUNCATED;
+    }
+    int r = LZ4_decompress_safe((const char *)ps->p + ps->pos, (char *)scratch, (int)clen, (int)fn);
+    if (r != (int)fn) {
+        if (r < 0)
+            fileio_seterr(ps->err, ps->errlen,
+                          "patch offset %zu: invalid LZ4 block (%" PRIu64 " bytes) for a frame of %zu bytes",
+                          ps->pos, clen, fn);
+        else
+            fileio_seterr(ps->err, ps->errlen,
+                          "patch offset %zu: LZ4 block decodes to %d bytes, the frame needs %zu",
+                          ps->pos, r, fn);
+        return DELTA_ERR_LZ4;
+    }
+    ps->pos += (size_t)clen;
+    return DELTA_OK;
+}
+
+/* The frames of one run of control ctl (run 0: diff, added to old from oldpos; 1: extra, copied).
+ * ob != NULL: the decoded bytes are appended to the new image (old and oldpos were checked). */
+static int parse_run(parser_t *ps, const header_t *h, uint8_t *scratch, int run, uint64_t total,
+                     uint32_t ctl, const uint8_t *old, int64_t oldpos, buf_t *ob, uint32_t *frames)
+{
+    for (uint64_t done = 0; done < total;) {
+        size_t fn = total - done < h->block ? (size_t)(total - done) : h->block;
+        int rc = parse_frame(ps, h, fn, scratch, run, ctl, done, total);
+        if (rc)
+            return rc;
+        (*frames)++;
+        if (ob) {
+            if (buf_reserve(ob, fn))
+                return DELTA_ERR_NOMEM;
+            uint8_t *o = ob->p + ob->len;
+            if (run == 0) {
+                const uint8_t *src = old + oldpos + done;
+                for (size_t i = 0; i < fn; i++)
+                    o[i] = (uint8_t)(scratch[i] + src[i]);
+            } else {
+                memcpy(o, scratch, fn);
+            }
+            ob->len += fn;
+        }
+        done += fn;
+    }
+    return DELTA_OK;
+}
+
 /* The whole patch. old == NULL and !check_old: info only (seeks unchecked, nothing written).
  * out != NULL: the new image is built there. */
 static int parse_patch(const uint8_t *old, size_t oldlen, int check_old, const uint8_t *patch,
@@ -322,77 +399,11 @@ static int parse_patch(const uint8_t *old, size_t oldlen, int check_old, const u
             goto finish;
         }
         in.controls++;
-        for (int run = 0; run < 2; run++) {
-            uint64_t total = run == 0 ? dlen : elen;
-            for (uint64_t done = 0; done < total;) {
-                size_t fn = total - done < h.block ? (size_t)(total - done) : h.block;
-                size_t foff = ps.pos;
-                uint64_t clen;
-                if (ps.pos == ps.len) {
-                    fileio_seterr(err, errlen,
-                                  "patch offset %zu: the patch ends inside control %" PRIu32 "'s %s run (%"
-                                  PRIu64 " of %" PRIu64 " bytes)", foff, in.controls - 1,
-                                  run == 0 ? "diff" : "extra", done, total);
-                    rc = DELTA_ERR_TRUNCATED;
-                    goto finish;
-                }
-                if ((rc = rd_uvarint(&ps, "frame length", &clen)))
-                    goto finish;
-                if (clen == 0) {
-                    fileio_seterr(err, errlen, "patch offset %zu: frame of 0 compressed bytes", foff);
-                    rc = DELTA_ERR_FRAME;
-                    goto finish;
-                }
-                if (clen > h.max_comp) {
-                    fileio_seterr(err, errlen,
-                                  "patch offset %zu: frame of %" PRIu64
-                                  " compressed bytes exceeds the declared maximum %" PRIu32,
-                                  foff, clen, h.max_comp);
-                    rc = DELTA_ERR_FRAME;
-                    goto finish;
-                }
-                if (clen > ps.len - ps.pos) {
-                    fileio_seterr(err, errlen,
-                                  "patch offset %zu: frame of %" PRIu64
-                                  " compressed bytes is cut by the end of the patch (%zu bytes left)",
-                                  foff, clen, ps.len - ps.pos);
-                    rc = DELTA_ERR_TRUNCATED;
-                    goto finish;
-                }
-                int r = LZ4_decompress_safe((const char *)ps.p + ps.pos, (char *)scratch, (int)clen,
-                                            (int)fn);
-                if (r != (int)fn) {
-                    if (r < 0)
-                        fileio_seterr(err, errlen,
-                                      "patch offset %zu: invalid LZ4 block (%" PRIu64
-                                      " bytes) for a frame of %zu bytes", ps.pos, clen, fn);
-                    else
-                        fileio_seterr(err, errlen,
-                                      "patch offset %zu: LZ4 block decodes to %d bytes, the frame needs %zu",
-                                      ps.pos, r, fn);
-                    rc = DELTA_ERR_LZ4;
-                    goto finish;
-                }
-                ps.pos += (size_t)clen;
-                in.frames++;
-                if (out) {
-                    if (buf_reserve(&ob, fn)) {
-                        rc = DELTA_ERR_NOMEM;
-                        goto finish;
-                    }
-                    uint8_t *o = ob.p + ob.len;
-                    if (run == 0) {
-                        const uint8_t *src = old + oldpos + done;
-                        for (size_t i = 0; i < fn; i++)
-                            o[i] = (uint8_t)(scratch[i] + src[i]);
-                    } else {
-                        memcpy(o, scratch, fn);
-                    }
-                    ob.len += fn;
-                }
-                done += fn;
-            }
-        }
+        if ((rc = parse_run(&ps, &h, scratch, 0, dlen, in.controls - 1, old, oldpos, out ? &ob : NULL,
+                            &in.frames)) ||
+            (rc = parse_run(&ps, &h, scratch, 1, elen, in.controls - 1, NULL, 0, out ? &ob : NULL,
+                            &in.frames)))
+            goto finish;
         produced += dlen + elen;
         in.diff_bytes += dlen;
         in.extra_bytes += elen;

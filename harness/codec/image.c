@@ -1,14 +1,13 @@
 /* Flash images on the host: see image.h for the contract. */
 #include "codec/image.h"
 
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <mbedtls/sha256.h>
 
+#include "codec/input.h"
 #include "elf.h"
 #include "fileio.h"
 
@@ -42,63 +41,17 @@ void image_make_header(uint64_t version, const uint8_t *body, size_t len,
     mbed_hdr_v2_encode(&h, out);
 }
 
+/* One reader for every input (input.c); image errors keep their own codes. */
 int image_read_file(const char *path, size_t max, uint8_t **out, size_t *len, char *err,
                     size_t errlen)
 {
-    *out = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fileio_seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return IMAGE_ERR_IO;
+    switch (input_read_file(path, max, out, len, err, errlen)) {
+    case INPUT_OK: return IMAGE_OK;
+    case INPUT_ERR_SIZE: return IMAGE_ERR_SIZE;
+    case INPUT_ERR_NOMEM: return IMAGE_ERR_NOMEM;
+    case INPUT_ERR_ARG: return IMAGE_ERR_ARG;
+    default: return IMAGE_ERR_IO;
     }
-    size_t cap = 64 * 1024, n = 0;
-    uint8_t *buf = malloc(cap);
-    int rc = IMAGE_OK;
-    if (!buf) {
-        fileio_seterr(err, errlen, "%s: out of memory", path);
-        rc = IMAGE_ERR_NOMEM;
-        goto done;
-    }
-    for (;;) {
-        if (n == cap) {
-            if (n > max) {
-                fileio_seterr(err, errlen, "%s: file larger than %zu bytes", path, max);
-                rc = IMAGE_ERR_SIZE;
-                goto done;
-            }
-            uint8_t *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                fileio_seterr(err, errlen, "%s: out of memory", path);
-                rc = IMAGE_ERR_NOMEM;
-                goto done;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                fileio_seterr(err, errlen, "%s: read error: %s", path, strerror(errno));
-                rc = IMAGE_ERR_IO;
-                goto done;
-            }
-            break;
-        }
-    }
-    if (n > max) {
-        fileio_seterr(err, errlen, "%s: file larger than %zu bytes", path, max);
-        rc = IMAGE_ERR_SIZE;
-        goto done;
-    }
-    *out = buf;
-    *len = n;
-    buf = NULL;
-done:
-    free(buf);
-    fclose(f);
-    return rc;
 }
 
 /* elf_parse names the buffer "<memory>": put our name in its place. */

@@ -47,7 +47,8 @@ int image_load_fw(const char *path, uint32_t link_base, uint8_t **out, size_t *l
 int image_load_fw_buf(const char *name, const uint8_t *data, size_t size, uint32_t link_base,
                       uint8_t **out, size_t *len, char *err, size_t errlen);
 
-/* Whole file into a malloc'ed buffer; files larger than max bytes are refused (IMAGE_ERR_SIZE). */
+/* Whole file into a malloc'ed buffer (input_read_file, input.h: its messages name the path);
+ * files larger than max bytes (0: IMAGE_MAX_FILE) are refused (IMAGE_ERR_SIZE). */
 int image_read_file(const char *path, size_t max, uint8_t **out, size_t *len, char *err,
                     size_t errlen);
 /* Write atomically (fileio_write_atomic, fileio.h): a temporary file in the same directory, fsync,

@@ -1,23 +1,13 @@
-/* Pelion manifest v3 on the host: DER codec, ECDSA P-256, keys, uuid5 (manifest.h). */
-#define _GNU_SOURCE      /* memmem */
+/* Pelion manifest v3 on the host: the DER codec, the device's shape checks, uuid5 ids
+ * (manifest.h). Keys and the ECDSA arithmetic are in manifest_keys.c. */
 #include "codec/manifest.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/bignum.h>
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/ecdsa.h>
-#include <mbedtls/ecp.h>
-#include <mbedtls/entropy.h>
-#include <mbedtls/error.h>
-#include <mbedtls/hmac_drbg.h>
-#include <mbedtls/md.h>
-#include <mbedtls/pk.h>
 #include <mbedtls/sha1.h>
 #include <mbedtls/sha256.h>
 
@@ -63,214 +53,6 @@ const char *mf_format_name(uint32_t f)
     case MF_FORMAT_ENC_COMBINED: return "encrypted-combined";
     default: return "unknown";
     }
-}
-
-static void mbed_err(char *err, size_t errlen, const char *what, int ret)
-{
-    char buf[160];
-    mbedtls_strerror(ret, buf, sizeof buf);
-    seterr(err, errlen, "%s: %s (mbedtls -0x%04x)", what, buf, (unsigned)-ret);
-}
-
-/* ---- keys -------------------------------------------------------------------------------- */
-
-struct mf_key {
-    mbedtls_pk_context pk;
-};
-
-static const mbedtls_ecp_keypair *key_ec(const mf_key_t *k)
-{
-    return mbedtls_pk_ec(k->pk);
-}
-
-static int key_check_p256(mf_key_t *k, const char *name, char *err, size_t errlen)
-{
-    if (mbedtls_pk_get_type(&k->pk) != MBEDTLS_PK_ECKEY) {
-        seterr(err, errlen, "%s: not an EC key (%s)", name, mbedtls_pk_get_name(&k->pk));
-        return MF_ERR_KEY;
-    }
-    if (key_ec(k)->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
-        const mbedtls_ecp_curve_info *ci = mbedtls_ecp_curve_info_from_grp_id(key_ec(k)->grp.id);
-        seterr(err, errlen, "%s: curve %s, expected secp256r1 (P-256)", name, ci ? ci->name : "unknown");
-        return MF_ERR_KEY;
-    }
-    return MF_OK;
-}
-
-int mf_key_parse(const uint8_t *buf, size_t len, const char *name, mf_key_t **out, char *err,
-                 size_t errlen)
-{
-    if (!name)
-        name = "key";
-    if (!out || (!buf && len)) {
-        seterr(err, errlen, "%s: no key data", name);
-        return MF_ERR_ARG;
-    }
-    *out = NULL;
-    mf_key_t *k = calloc(1, sizeof *k);
-    if (!k) {
-        seterr(err, errlen, "%s: out of memory", name);
-        return MF_ERR_NOMEM;
-    }
-    mbedtls_pk_init(&k->pk);
-    int ret = mbedtls_pk_parse_key(&k->pk, buf, len, NULL, 0);
-    if (ret) {
-        mbedtls_pk_free(&k->pk);
-        mbedtls_pk_init(&k->pk);
-        int ret2 = mbedtls_pk_parse_public_key(&k->pk, buf, len);
-        if (ret2) {
-            mbedtls_pk_free(&k->pk);
-            free(k);
-            /* Report the private-key error unless the text says it is a public key. */
-            int shown = ret;
-            if (len && memmem(buf, len, "PUBLIC KEY", 10))
-                shown = ret2;
-            char what[300];
-            snprintf(what, sizeof what, "%s: not a PEM/DER P-256 key", name);
-            mbed_err(err, errlen, what, shown);
-            return MF_ERR_KEY;
-        }
-    }
-    int rc = key_check_p256(k, name, err, errlen);
-    if (rc) {
-        mf_key_free(k);
-        return rc;
-    }
-    *out = k;
-    return MF_OK;
-}
-
-int mf_key_load(const char *path, mf_key_t **out, char *err, size_t errlen)
-{
-    if (!path || !out) {
-        seterr(err, errlen, "key: no path");
-        return MF_ERR_ARG;
-    }
-    *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return MF_ERR_IO;
-    }
-    enum { MAX_KEY_FILE = 64 * 1024 };
-    uint8_t *buf = malloc(MAX_KEY_FILE + 1);
-    if (!buf) {
-        fclose(f);
-        seterr(err, errlen, "%s: out of memory", path);
-        return MF_ERR_NOMEM;
-    }
-    size_t n = fread(buf, 1, MAX_KEY_FILE + 1, f);
-    int rerr = ferror(f) ? errno : 0;
-    fclose(f);
-    if (rerr) {
-        free(buf);
-        seterr(err, errlen, "%s: cannot read: %s", path, strerror(rerr));
-        return MF_ERR_IO;
-    }
-    if (n > MAX_KEY_FILE) {
-        free(buf);
-        seterr(err, errlen, "%s: more than %d bytes: not a key", path, MAX_KEY_FILE);
-        return MF_ERR_KEY;
-    }
-    size_t len = n;
-    if (memmem(buf, n, "-----BEGIN", 10)) {
-        buf[n] = 0;          /* PEM: the NUL is part of the input for mbedtls */
-        len = n + 1;
-    }
-    int rc = mf_key_parse(buf, len, path, out, err, errlen);
-    free(buf);
-    return rc;
-}
-
-int mf_key_generate(mf_key_t **out, char *err, size_t errlen)
-{
-    if (!out)
-        return MF_ERR_ARG;
-    *out = NULL;
-    mf_key_t *k = calloc(1, sizeof *k);
-    if (!k) {
-        seterr(err, errlen, "key: out of memory");
-        return MF_ERR_NOMEM;
-    }
-    mbedtls_pk_init(&k->pk);
-    mbedtls_entropy_context ent;
-    mbedtls_ctr_drbg_context drbg;
-    mbedtls_entropy_init(&ent);
-    mbedtls_ctr_drbg_init(&drbg);
-    static const char pers[] = "fwemu keys create";
-    int rc = MF_OK;
-    int ret = mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &ent, (const unsigned char *)pers,
-                                    sizeof pers - 1);
-    if (ret) {
-        mbed_err(err, errlen, "key: seeding the random generator", ret);
-        rc = MF_ERR_KEY;
-        goto done;
-    }
-    ret = mbedtls_pk_setup(&k->pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
-    if (!ret)
-        ret = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(k->pk),
-                                  mbedtls_ctr_drbg_random, &drbg);
-    if (ret) {
-        mbed_err(err, errlen, "key: generating a P-256 key", ret);
-        rc = ret == MBEDTLS_ERR_ECP_ALLOC_FAILED || ret == MBEDTLS_ERR_PK_ALLOC_FAILED ? MF_ERR_NOMEM
-                                                                                    : MF_ERR_KEY;
-    }
-done:
-    mbedtls_ctr_drbg_free(&drbg);
-    mbedtls_entropy_free(&ent);
-    if (rc) {
-        mf_key_free(k);
-        return rc;
-    }
-    *out = k;
-    return MF_OK;
-}
-
-bool mf_key_has_private(const mf_key_t *k)
-{
-    return k && mbedtls_mpi_cmp_int(&key_ec(k)->d, 0) != 0;
-}
-
-int mf_key_pem(const mf_key_t *k, bool private_key, char **pem)
-{
-    if (!k || !pem)
-        return MF_ERR_ARG;
-    *pem = NULL;
-    if (private_key && !mf_key_has_private(k))
-        return MF_ERR_KEY;
-    enum { PEM_MAX = 2048 };
-    unsigned char *buf = calloc(1, PEM_MAX);
-    if (!buf)
-        return MF_ERR_NOMEM;
-    /* The write functions only read the context; 2.28 declares it non-const. */
-    mbedtls_pk_context *pk = (mbedtls_pk_context *)&k->pk;
-    int ret = private_key ? mbedtls_pk_write_key_pem(pk, buf, PEM_MAX)
-                          : mbedtls_pk_write_pubkey_pem(pk, buf, PEM_MAX);
-    if (ret) {
-        free(buf);
-        return MF_ERR_KEY;
-    }
-    *pem = (char *)buf;
-    return MF_OK;
-}
-
-int mf_key_public_point(const mf_key_t *k, uint8_t out[65])
-{
-    if (!k || !out)
-        return MF_ERR_ARG;
-    const mbedtls_ecp_keypair *ec = key_ec(k);
-    size_t olen = 0;
-    int ret = mbedtls_ecp_point_write_binary(&ec->grp, &ec->Q, MBEDTLS_ECP_PF_UNCOMPRESSED, &olen,
-                                             out, 65);
-    return ret || olen != 65 ? MF_ERR_KEY : MF_OK;
-}
-
-void mf_key_free(mf_key_t *k)
-{
-    if (!k)
-        return;
-    mbedtls_pk_free(&k->pk);
-    free(k);
 }
 
 /* ---- ids --------------------------------------------------------------------------------- */
@@ -526,55 +308,6 @@ static void encode_manifest(const manifest_t *m, wbuf_t *out)
     free(c.p);
 }
 
-/* ECDSA P-256 / SHA-256 over data, RFC 6979. The group is loaded locally so that a key shared by
- * threads is never written to. */
-static int sign_p256(const mf_key_t *key, const uint8_t *data, size_t len, uint8_t sig[64],
-                     char *err, size_t errlen)
-{
-    uint8_t hash[32];
-    mbedtls_sha256_ret(data, len, hash, 0);
-    const mbedtls_ecp_keypair *ec = key_ec(key);
-    mbedtls_ecp_group grp;
-    mbedtls_mpi d, r, s;
-    mbedtls_hmac_drbg_context blind;
-    mbedtls_ecp_group_init(&grp);
-    mbedtls_mpi_init(&d);
-    mbedtls_mpi_init(&r);
-    mbedtls_mpi_init(&s);
-    mbedtls_hmac_drbg_init(&blind);
-    /* Blinding only (it does not change the signature): seeded from the key and the hash. */
-    uint8_t seed[64];
-    int ret = mbedtls_ecp_group_load(&grp, MBEDTLS_ECP_DP_SECP256R1);
-    if (!ret)
-        ret = mbedtls_mpi_copy(&d, &ec->d);
-    if (!ret)
-        ret = mbedtls_mpi_write_binary(&d, seed, 32);
-    if (!ret) {
-        memcpy(seed + 32, hash, 32);
-        ret = mbedtls_hmac_drbg_seed_buf(&blind, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), seed,
-                                         sizeof seed);
-    }
-    if (!ret)
-        ret = mbedtls_ecdsa_sign_det_ext(&grp, &r, &s, &d, hash, sizeof hash, MBEDTLS_MD_SHA256,
-                                         mbedtls_hmac_drbg_random, &blind);
-    if (!ret)
-        ret = mbedtls_mpi_write_binary(&r, sig, 32);
-    if (!ret)
-        ret = mbedtls_mpi_write_binary(&s, sig + 32, 32);
-    memset(seed, 0, sizeof seed);
-    mbedtls_hmac_drbg_free(&blind);
-    mbedtls_mpi_free(&d);
-    mbedtls_mpi_free(&r);
-    mbedtls_mpi_free(&s);
-    mbedtls_ecp_group_free(&grp);
-    if (ret) {
-        mbed_err(err, errlen, "signature: signing", ret);
-        return ret == MBEDTLS_ERR_MPI_ALLOC_FAILED || ret == MBEDTLS_ERR_ECP_ALLOC_FAILED
-                   ? MF_ERR_NOMEM : MF_ERR_KEY;
-    }
-    return MF_OK;
-}
-
 int mf_encode(manifest_t *m, const mf_key_t *key, uint8_t **der, size_t *derlen, char *err,
               size_t errlen)
 {
@@ -599,7 +332,7 @@ int mf_encode(manifest_t *m, const mf_key_t *key, uint8_t **der, size_t *derlen,
         return MF_ERR_NOMEM;
     }
     if (key) {
-        rc = sign_p256(key, man.p, man.len, m->signature, err, errlen);
+        rc = mf_key_sign(key, man.p, man.len, m->signature, err, errlen);
         if (rc) {
             free(man.p);
             return rc;
@@ -832,6 +565,10 @@ static int decode(const uint8_t *der, size_t len, manifest_t *m, const uint8_t *
         return MF_ERR_ARG;
     }
     memset(m, 0, sizeof *m);
+    if (len == 0) {
+        seterr(err, errlen, "SignedResource: empty input (0 bytes), not a manifest");
+        return MF_ERR_DER;
+    }
     rd_t top = { der, der + len };
     const uint8_t *c;
     size_t n;
@@ -950,50 +687,12 @@ int mf_verify(const uint8_t *der, size_t len, const mf_key_t *key, char *err, si
     const uint8_t *span = NULL;
     size_t span_len = 0;
     int rc = decode(der, len, m, &span, &span_len, err, errlen);
-    if (rc) {
-        free(m);
-        return rc;
-    }
-    if (m->signature_len != 64) {
+    if (!rc && m->signature_len != 64) {
         seterr(err, errlen, "signature: %zu bytes, expected 64 (raw r||s)", m->signature_len);
-        free(m);
-        return MF_ERR_SIGNATURE;
+        rc = MF_ERR_SIGNATURE;
     }
-    uint8_t hash[32];
-    mbedtls_sha256_ret(span, span_len, hash, 0);
-    const mbedtls_ecp_keypair *ec = key_ec(key);
-    mbedtls_ecp_group grp;
-    mbedtls_ecp_point q;
-    mbedtls_mpi r, s;
-    mbedtls_ecp_group_init(&grp);
-    mbedtls_ecp_point_init(&q);
-    mbedtls_mpi_init(&r);
-    mbedtls_mpi_init(&s);
-    int ret = mbedtls_ecp_group_load(&grp, MBEDTLS_ECP_DP_SECP256R1);
-    if (!ret)
-        ret = mbedtls_ecp_copy(&q, &ec->Q);
-    if (!ret)
-        ret = mbedtls_mpi_read_binary(&r, m->signature, 32);
-    if (!ret)
-        ret = mbedtls_mpi_read_binary(&s, m->signature + 32, 32);
-    if (ret) {
-        mbed_err(err, errlen, "signature: setting up", ret);
-        rc = ret == MBEDTLS_ERR_MPI_ALLOC_FAILED || ret == MBEDTLS_ERR_ECP_ALLOC_FAILED
-                 ? MF_ERR_NOMEM : MF_ERR_KEY;
-    } else {
-        ret = mbedtls_ecdsa_verify(&grp, hash, sizeof hash, &q, &r, &s);
-        if (ret == MBEDTLS_ERR_MPI_ALLOC_FAILED || ret == MBEDTLS_ERR_ECP_ALLOC_FAILED) {
-            seterr(err, errlen, "signature: out of memory");
-            rc = MF_ERR_NOMEM;
-        } else if (ret) {
-            seterr(err, errlen, "signature: does not verify with this key");
-            rc = MF_ERR_SIGNATURE;
-        }
-    }
-    mbedtls_mpi_free(&r);
-    mbedtls_mpi_free(&s);
-    mbedtls_ecp_point_free(&q);
-    mbedtls_ecp_group_free(&grp);
+    if (!rc)
+        rc = mf_key_verify(key, span, span_len, m->signature, err, errlen);
     free(m);
     return rc;
 }

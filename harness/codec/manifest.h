@@ -14,6 +14,8 @@
  * The signature is ECDSA P-256 over SHA-256 of the DER Manifest (tag and length included), signed
  * deterministically (RFC 6979), so the same inputs always give the same bytes.
  *
+ * Sources: manifest.c (the DER codec, the shape checks, ids), manifest_keys.c (keys, ECDSA).
+ *
  * Errors: negative mf_err_t values; err (may be NULL / errlen 0) gets one line naming the field
  * at fault ("manifest.payload-size: ..."). Everything here is thread-safe as long as each
  * manifest_t is used by one thread; a mf_key_t may be shared by threads for mf_encode/mf_verify.
@@ -57,6 +59,13 @@ int mf_key_pem(const mf_key_t *k, bool private_key, char **pem);
 int mf_key_public_point(const mf_key_t *k, uint8_t out[65]);
 bool mf_key_has_private(const mf_key_t *k);
 void mf_key_free(mf_key_t *k);     /* NULL is fine */
+/* ECDSA P-256 over SHA-256(data), deterministic (RFC 6979): raw r||s into sig. MF_ERR_KEY for a
+ * key without its private half. */
+int mf_key_sign(const mf_key_t *k, const uint8_t *data, size_t len, uint8_t sig[64], char *err,
+                size_t errlen);
+/* MF_OK when sig (raw r||s) is k's signature of SHA-256(data), else MF_ERR_SIGNATURE. */
+int mf_key_verify(const mf_key_t *k, const uint8_t *data, size_t len, const uint8_t sig[64],
+                  char *err, size_t errlen);
 
 /* ---- the manifest ------------------------------------------------------------------------ */
 

@@ -19,11 +19,13 @@
 
 #include <jansson.h>
 
-#include "cli/cmds.h"
+#include "cli/cli.h"
 #include "elf.h"
 #include "codec/image.h"
 #include "codec/inspect.h"      /* also brings harness/layout.h (firmware/common has a layout.h too) */
 #include "mbed_header.h"
+#include "test_cli_capture.h"
+#include "test_codec_tmpdir.h"
 
 /* ---- a hand-built ELF ------------------------------------------------------------------ */
 
@@ -315,48 +317,13 @@ static void elf_to_binary_flattens_flash_segments_with_ff_gaps(void **state)
     elf_free(&img);
 }
 
-static char tmpdir[64];
-
 static int setup_tmp(void **state)
 {
     build_elf();
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/fwemu_test_image.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return tmpdir_make("image");
 }
 
-static int teardown_tmp(void **state)
-{
-    DIR *d = opendir(tmpdir);
-    struct dirent *e;
-    char p[512];
-    while (d && (e = readdir(d))) {
-        if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        unlink(p);
-    }
-    if (d)
-        closedir(d);
-    rmdir(tmpdir);
-    return 0;
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char p[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-    return p[k];
-}
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
-}
+static int teardown_tmp(void **state) { return tmpdir_remove(); }
 
 static void elf_load_file_names_the_file(void **state)
 {
@@ -768,19 +735,13 @@ static void write_atomic_replaces_the_file_and_leaves_no_temporary(void **state)
 
 /* ---- CLI ---------------------------------------------------------------------------------- */
 
-static int run(int (*cmd)(int, char **), const char *a0, ...)
+/* A verb's exit status (its output captured and dropped). */
+static int status_of(captured_t c)
 {
-    char *argv[32];
-    int argc = 0;
-    va_list ap;
-    va_start(ap, a0);
-    for (const char *s = a0; s && argc < 31; s = va_arg(ap, const char *))
-        argv[argc++] = (char *)s;
-    va_end(ap);
-    argv[argc] = NULL;
-    fflush(stdout);
-    return cmd(argc, argv);
+    captured_free(&c);
+    return c.status;
 }
+#define run(...) status_of(capture_cmd(__VA_ARGS__))
 
 static void cli_image_then_inspect(void **state)
 {
