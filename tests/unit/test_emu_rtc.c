@@ -1,0 +1,472 @@
+/*
+ * Unit tests of the K64F RTC model (emu/periph/rtc.c), register by register, on a bus whose
+ * emulated time the test sets and which records the interrupt lines (level and rising edges).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "periph.h"
+
+#define IRQ_RTC 46
+#define IRQ_RTC_SECONDS 47
+#define MS 1000000ull
+#define SEC 1000000000ull
+
+enum { TSR = 0x00, TPR = 0x04, TAR = 0x08, TCR = 0x0C, CR = 0x10, SR = 0x14, LR = 0x18,
+       IER = 0x1C, WAR = 0x800, RAR = 0x804 };
+#define SR_TIF 0x01u
+#define SR_TOF 0x02u
+#define SR_TAF 0x04u
+#define SR_TCE 0x10u
+#define CR_SWR 0x001u
+#define CR_UM 0x008u
+#define CR_OSCE 0x100u
+
+/* ---- a bus with a settable clock and recorded interrupt lines -------------------------------- */
+
+static struct {
+    emu_bus_t bus;
+    uint64_t now;
+    bool line[96];
+    int rises[96];
+    periph_t *dev;
+} T;
+
+static uint64_t t_now(void *m) { return *(uint64_t *)m; }
+
+static void t_irq(void *m, int irq, bool level)
+{
+    (void)m;
+    assert_true(irq >= 0 && irq < 96);
+    if (level && !T.line[irq])
+        T.rises[irq]++;
+    T.line[irq] = level;
+}
+
+static int t_setup(void **state)
+{
+    (void)state;
+    memset(&T, 0, sizeof T);
+    T.bus.m = &T.now;
+    T.bus.now_ns = t_now;
+    T.bus.irq = t_irq;
+    T.bus.core_hz = 120000000u;
+    return 0;
+}
+
+static int t_teardown(void **state)
+{
+    (void)state;
+    if (T.dev)
+        T.dev->ops->destroy(T.dev);
+    T.dev = NULL;
+    return 0;
+}
+
+static periph_t *power_on(periph_t *p)
+{
+    assert_non_null(p);
+    T.dev = p;
+    p->ops->reset(p, EMU_RESET_POWER_ON);
+    return p;
+}
+
+static uint32_t rd(uint32_t off) { return T.dev->ops->read(T.dev, off, 4); }
+static void wr(uint32_t off, uint32_t v) { T.dev->ops->write(T.dev, off, 4, v); }
+static uint64_t deadline(void) { return T.dev->ops->deadline(T.dev); }
+
+/* Advance the clock, running tick() at every deadline on the way, as the machine does. */
+static void run_to(uint64_t t)
+{
+    for (uint64_t d = deadline(); d <= t; d = deadline()) {
+        if (d > T.now)
+            T.now = d;
+        T.dev->ops->tick(T.dev, T.now);
+    }
+    T.now = t;
+}
+
+/* Collects a fingerprint's bytes. */
+struct sink { uint8_t buf[256]; size_t len; };
+
+static void feed(void *ctx, const void *d, size_t len)
+{
+    struct sink *s = ctx;
+    assert_true(s->len + len <= sizeof s->buf);
+    memcpy(s->buf + s->len, d, len);
+    s->len += len;
+}
+
+/* ---- RTC ------------------------------------------------------------------------------------- */
+
+static periph_t *rtc(void) { return power_on(rtc_create(&T.bus, IRQ_RTC, IRQ_RTC_SECONDS)); }
+
+/* Mbed OS's RTC_Reset then start: SWR set and cleared, TSR = tsr (clears TIF), OSCE, TCE. */
+static void rtc_start(uint32_t tsr)
+{
+    wr(CR, CR_SWR);
+    wr(CR, 0);
+    wr(TSR, tsr);
+    wr(CR, CR_OSCE);
+    wr(SR, SR_TCE);
+}
+
+static void rtc_reset_values(void **state)
+{
+    rtc();
+    assert_int_equal(rd(TSR), 0);
+    assert_int_equal(rd(TPR), 0);
+    assert_int_equal(rd(TAR), 0);
+    assert_int_equal(rd(TCR), 0);
+    assert_int_equal(rd(CR), 0);
+    assert_int_equal(rd(SR), SR_TIF);
+    assert_int_equal(rd(LR), 0xFF);
+    assert_int_equal(rd(IER), 0x07);
+    assert_int_equal(rd(WAR), 0xFF);
+    assert_int_equal(rd(RAR), 0xFF);
+    assert_true(T.line[IRQ_RTC]);                  /* TIF with TIIE */
+    assert_int_equal(deadline(), UINT64_MAX);
+    T.now = 10 * SEC;
+    assert_int_equal(rd(TPR), 0);
+}
+
+static void rtc_counts_only_with_tce_osce_and_valid_time(void **state)
+{
+    rtc();
+    wr(CR, CR_OSCE);
+    wr(SR, SR_TCE);                                /* TIF still set: no count */
+    T.now = 1 * SEC;
+    assert_int_equal(rd(SR), SR_TIF | SR_TCE);
+    wr(SR, 0);
+    wr(TSR, 7);                                    /* clears TIF */
+    wr(CR, 0);                                     /* no oscillator */
+    wr(SR, SR_TCE);
+    T.now = 2 * SEC;
+    assert_int_equal(rd(TSR), 7);
+    assert_int_equal(rd(TPR), 0);
+    wr(CR, CR_OSCE);                               /* the count starts now */
+    T.now = 2 * SEC + 1 * MS;
+    assert_int_equal(rd(TPR), 32);                 /* 32.768 ticks per ms */
+    T.now = 3 * SEC;
+    assert_int_equal(rd(TSR), 8);
+    assert_int_equal(rd(TPR), 0x8000);             /* TPR[15] toggles at each wrap of [14:0] */
+    wr(SR, 0);                                     /* TCE = 0 freezes */
+    T.now = 5 * SEC;
+    assert_int_equal(rd(TSR), 8);
+    assert_int_equal(rd(TPR), 0x8000);
+    assert_false(T.line[IRQ_RTC]);
+}
+
+static void rtc_tsr_increments_when_prescaler_low_bits_wrap(void **state)
+{
+    rtc();
+    wr(TPR, 0x7FF0);
+    wr(TSR, 3);
+    wr(CR, CR_OSCE);
+    wr(SR, SR_TCE);
+    T.now = (15 * SEC + 32767) / 32768;            /* 15 ticks */
+    assert_int_equal(rd(TPR), 0x7FFF);
+    assert_int_equal(rd(TSR), 3);
+    T.now = (16 * SEC + 32767) / 32768;
+    assert_int_equal(rd(TPR), 0x8000);
+    assert_int_equal(rd(TSR), 4);
+    T.now = ((16 + 32768) * SEC + 32767) / 32768;
+    assert_int_equal(rd(TPR), 0x0000);
+    assert_int_equal(rd(TSR), 5);
+}
+
+static void rtc_tsr_tpr_read_zero_while_invalid_and_tsr_write_clears_tif(void **state)
+{
+    rtc();
+    wr(TPR, 100);                                  /* TCE = 0: accepted, reads 0 under TIF */
+    assert_int_equal(rd(TPR), 0);
+    wr(TSR, 9);
+    assert_int_equal(rd(SR), 0);
+    assert_false(T.line[IRQ_RTC]);
+    assert_int_equal(rd(TPR), 100);
+    assert_int_equal(rd(TSR), 9);
+}
+
+static void rtc_tsr_tpr_writes_ignored_while_tce(void **state)
+{
+    rtc();
+    wr(SR, SR_TCE);
+    wr(TSR, 5);                                    /* ignored: TIF stays */
+    assert_int_equal(rd(SR), SR_TIF | SR_TCE);
+    wr(SR, 0);
+    wr(TSR, 5);
+    wr(CR, CR_OSCE);
+    wr(SR, SR_TCE);
+    T.now = 1 * MS;
+    wr(TSR, 100);
+    wr(TPR, 100);
+    assert_int_equal(rd(TSR), 5);
+    assert_int_equal(rd(TPR), 32);
+}
+
+static void rtc_mbed_startup_wait_takes_125ms(void **state)
+{
+    rtc();
+    rtc_start(1);
+    assert_int_equal(rd(CR), CR_OSCE);
+    assert_int_equal(rd(SR), SR_TCE);
+    uint64_t t = 0;
+    while (rd(TPR) < 4096) {                       /* mbed_sdk_init's poll */
+        t += 1000;
+        T.now = t;
+    }
+    assert_int_equal(t, 125 * MS);
+    T.now = 125 * MS - 1;
+    assert_int_equal(rd(TPR), 4095);
+    T.now = 125 * MS;
+    wr(SR, 0);                                     /* stop, as mbed_sdk_init does */
+    T.now = 10 * SEC;
+    assert_int_equal(rd(TPR), 4096);
+    assert_int_equal(rd(TSR), 1);
+    assert_int_equal(rd(CR), CR_OSCE);             /* a warm boot sees OSCE and skips the wait */
+}
+
+static void rtc_alarm_sets_taf_when_tsr_leaves_tar(void **state)
+{
+    rtc();
+    rtc_start(5);
+    wr(TAR, 6);
+    wr(IER, 0x04);                                 /* TAIE */
+    assert_int_equal(deadline(), 2 * SEC);         /* TSR 6 -> 7 */
+    run_to(2 * SEC - 1);
+    assert_int_equal(rd(TSR), 6);
+    assert_int_equal(rd(SR) & SR_TAF, 0);
+    assert_false(T.line[IRQ_RTC]);
+    run_to(2 * SEC);
+    assert_true(T.line[IRQ_RTC]);
+    assert_int_equal(rd(SR), SR_TCE | SR_TAF);
+    assert_int_equal(rd(TSR), 7);
+    assert_int_equal(deadline(), UINT64_MAX);
+    wr(TAR, 9);                                    /* writing TAR clears TAF */
+    assert_int_equal(rd(SR), SR_TCE);
+    assert_false(T.line[IRQ_RTC]);
+    assert_int_equal(deadline(), 5 * SEC);
+    wr(IER, 0);                                    /* without TAIE: no deadline, TAF still sets */
+    assert_int_equal(deadline(), UINT64_MAX);
+    T.now = 6 * SEC;
+    assert_int_equal(rd(SR), SR_TCE | SR_TAF);
+    assert_false(T.line[IRQ_RTC]);
+}
+
+static void rtc_overflow_sets_tof_and_stops(void **state)
+{
+    rtc();
+    rtc_start(0xFFFFFFFEu);
+    wr(TAR, 0xFFFFFFFFu);
+    wr(IER, 0x02);                                 /* TOIE only */
+    assert_int_equal(deadline(), 2 * SEC);
+    run_to(2 * SEC);
+    assert_true(T.line[IRQ_RTC]);
+    assert_int_equal(rd(SR), SR_TCE | SR_TOF | SR_TAF);
+    assert_int_equal(rd(TSR), 0);
+    assert_int_equal(rd(TPR), 0);
+    assert_int_equal(deadline(), UINT64_MAX);
+    wr(TSR, 0);                                    /* ignored: TCE still set */
+    assert_true(rd(SR) & SR_TOF);
+    wr(SR, 0);
+    wr(TSR, 0);                                    /* Mbed's rtc_isr: stop, TSR = 0, start */
+    wr(SR, SR_TCE);
+    assert_false(T.line[IRQ_RTC]);
+    T.now = 3 * SEC;
+    assert_int_equal(rd(TSR), 1);
+}
+
+static void rtc_software_reset_holds_until_swr_clears(void **state)
+{
+    rtc();
+    rtc_start(40);
+    wr(TAR, 50);
+    wr(IER, 0x17);
+    wr(LR, 0xF7);                                  /* TCL cleared */
+    T.now = 1 * SEC;
+    wr(CR, CR_SWR | CR_OSCE);
+    assert_int_equal(rd(CR), CR_SWR);              /* every other CR bit resets */
+    assert_int_equal(rd(SR), SR_TIF);
+    assert_int_equal(rd(TAR), 0);
+    assert_int_equal(rd(IER), 0x07);
+    assert_int_equal(rd(LR), 0xFF);
+    assert_true(T.line[IRQ_RTC]);
+    wr(TAR, 3);                                    /* held in reset */
+    wr(TSR, 3);
+    assert_int_equal(rd(TAR), 0);
+    assert_int_equal(rd(SR), SR_TIF);
+    wr(CR, 0);
+    wr(TAR, 3);
+    assert_int_equal(rd(TAR), 3);
+    assert_int_equal(deadline(), UINT64_MAX);
+}
+
+static void rtc_lock_register_blocks_writes_until_reset(void **state)
+{
+    rtc();
+    wr(LR, 0xEF);                                  /* CRL */
+    wr(CR, CR_OSCE);
+    assert_int_equal(rd(CR), 0);
+    wr(LR, 0xFF);                                  /* lock bits cannot be set again */
+    assert_int_equal(rd(LR), 0xEF);
+    wr(LR, 0xCF);                                  /* SRL */
+    wr(SR, SR_TCE);
+    assert_int_equal(rd(SR), SR_TIF);
+    wr(TCR, 0x1234);                               /* TCL still 1 */
+    assert_int_equal(rd(TCR), 0x1234);
+    wr(LR, 0x87);                                  /* TCL and LRL */
+    wr(TCR, 0);
+    assert_int_equal(rd(TCR), 0x1234);
+    wr(LR, 0xFF);
+    assert_int_equal(rd(LR), 0x87);
+    T.dev->ops->reset(T.dev, EMU_RESET_PIN);       /* VBAT: locks survive a warm reset */
+    assert_int_equal(rd(LR), 0x87);
+    T.dev->ops->reset(T.dev, EMU_RESET_POWER_ON);
+    assert_int_equal(rd(LR), 0xFF);
+}
+
+static void rtc_update_mode_allows_tce_under_status_lock(void **state)
+{
+    rtc();
+    wr(CR, CR_UM | CR_OSCE);
+    wr(LR, 0xDF);                                  /* SRL */
+    wr(SR, SR_TCE);                                /* TIF set: allowed with UM */
+    assert_int_equal(rd(SR), SR_TIF | SR_TCE);
+    wr(SR, 0);
+    wr(TSR, 1);
+    wr(SR, SR_TCE);                                /* TCE was clear: allowed */
+    assert_int_equal(rd(SR), SR_TCE);
+    wr(SR, 0);                                     /* TCE set and time valid: locked */
+    assert_int_equal(rd(SR), SR_TCE);
+}
+
+static void rtc_seconds_interrupt_pulses_each_second(void **state)
+{
+    rtc();
+    rtc_start(0);
+    wr(IER, 0x10);                                 /* TSIE */
+    assert_int_equal(deadline(), 1 * SEC);
+    run_to(3 * SEC + 500 * MS);
+    assert_int_equal(T.rises[IRQ_RTC_SECONDS], 3);
+    assert_false(T.line[IRQ_RTC_SECONDS]);         /* an edge: no level left behind */
+    assert_int_equal(deadline(), 4 * SEC);
+    wr(IER, 0);
+    run_to(6 * SEC);
+    assert_int_equal(T.rises[IRQ_RTC_SECONDS], 3);
+}
+
+static void rtc_warm_reset_keeps_state_power_on_resets(void **state)
+{
+    rtc();
+    rtc_start(100);
+    wr(WAR, 0xFB);                                 /* TAR writes blocked */
+    T.now = 1 * SEC;
+    emu_reset_kind_t warm[] = { EMU_RESET_PIN, EMU_RESET_SOFTWARE, EMU_RESET_WATCHDOG,
+                                EMU_RESET_LOCKUP };
+    for (size_t i = 0; i < sizeof warm / sizeof warm[0]; i++)
+        T.dev->ops->reset(T.dev, warm[i]);
+    assert_int_equal(rd(WAR), 0xFF);               /* access registers: chip reset */
+    T.now = 2 * SEC + 125 * MS;
+    assert_int_equal(rd(TSR), 102);
+    assert_int_equal(rd(TPR), 4096);
+    assert_int_equal(rd(SR), SR_TCE);
+    assert_int_equal(rd(CR), CR_OSCE);
+    T.dev->ops->reset(T.dev, EMU_RESET_POWER_ON);
+    assert_int_equal(rd(SR), SR_TIF);
+    assert_int_equal(rd(CR), 0);
+    T.now = 5 * SEC;
+    assert_int_equal(rd(TPR), 0);
+    assert_int_equal(deadline(), UINT64_MAX);
+}
+
+static void rtc_access_registers(void **state)
+{
+    rtc();
+    wr(WAR, 0xFB);                                 /* TAR */
+    wr(TAR, 5);
+    assert_int_equal(rd(TAR), 0);
+    wr(WAR, 0xFF);                                 /* cannot be set again */
+    assert_int_equal(rd(WAR), 0xFB);
+    wr(RAR, 0xEF);                                 /* CR reads blocked */
+    wr(CR, CR_OSCE);
+    assert_int_equal(rd(CR), 0);
+    assert_int_equal(rd(RAR), 0xEF);
+}
+
+static void rtc_byte_accesses(void **state)
+{
+    rtc();
+    T.dev->ops->write(T.dev, TSR + 1, 1, 0x12);    /* byte 1 only; TIF cleared */
+    assert_int_equal(rd(TSR), 0x1200);
+    assert_int_equal(T.dev->ops->read(T.dev, SR, 1), 0);
+    T.dev->ops->write(T.dev, CR + 1, 1, 0x01);     /* OSCE */
+    assert_int_equal(rd(CR), CR_OSCE);
+}
+
+static void rtc_snapshot_round_trip_and_fingerprint(void **state)
+{
+    periph_t *p = rtc();
+    rtc_start(10);
+    wr(TAR, 12);
+    T.now = 700 * MS;
+    uint8_t snap[256];
+    size_t n = p->ops->state_size;
+    assert_true(n <= sizeof snap);
+    memcpy(snap, p->ops->state(p), n);
+    T.now = 4 * SEC;
+    assert_true(rd(SR) & SR_TAF);
+    memcpy(p->ops->state(p), snap, n);             /* restore (time goes back with the machine) */
+    T.now = 700 * MS;
+    assert_int_equal(rd(SR), SR_TCE);
+    assert_int_equal(rd(TSR), 10);
+    assert_int_equal(deadline(), 3 * SEC);
+
+    /* the same clock started 5 s later fingerprints alike 700 ms after its start */
+    struct sink a = { .len = 0 }, b = { .len = 0 };
+    p->ops->fingerprint(p, T.now, feed, &a);
+    periph_t *q = rtc_create(&T.bus, IRQ_RTC, IRQ_RTC_SECONDS);
+    assert_non_null(q);
+    q->ops->reset(q, EMU_RESET_POWER_ON);
+    T.dev = q;
+    T.now = 5 * SEC;
+    rtc_start(10);
+    wr(TAR, 12);
+    T.now = 5 * SEC + 700 * MS;
+    q->ops->fingerprint(q, T.now, feed, &b);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.buf, b.buf, a.len);
+    T.now += 1;                                    /* 1 ns later is another phase */
+    b.len = 0;
+    q->ops->fingerprint(q, T.now, feed, &b);
+    assert_memory_not_equal(a.buf, b.buf, a.len);
+    q->ops->destroy(q);
+    T.dev = p;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(rtc_reset_values, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(rtc_counts_only_with_tce_osce_and_valid_time, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(rtc_tsr_increments_when_prescaler_low_bits_wrap, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(rtc_tsr_tpr_read_zero_while_invalid_and_tsr_write_clears_tif, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(rtc_tsr_tpr_writes_ignored_while_tce, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(rtc_mbed_startup_wait_takes_125ms, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(rtc_alarm_sets_taf_when_tsr_leaves_tar, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(rtc_overflow_sets_tof_and_stops, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(rtc_software_reset_holds_until_swr_clears, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(rtc_lock_register_blocks_writes_until_reset, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(rtc_update_mode_allows_tce_under_status_lock, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(rtc_seconds_interrupt_pulses_each_second, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(rtc_warm_reset_keeps_state_power_on_resets, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(rtc_access_registers, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(rtc_byte_accesses, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(rtc_snapshot_round_trip_and_fingerprint, t_setup, t_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
