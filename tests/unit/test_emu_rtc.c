@@ -1,6 +1,7 @@
 /*
- * Unit tests of the K64F RTC model (emu/periph/rtc.c), register by register, on a bus whose
- * emulated time the test sets and which records the interrupt lines (level and rising edges).
+ * Unit tests of the K64F RTC and LPTMR models (emu/periph/rtc.c, emu/periph/lptmr.c), register
+ * by register, on a bus whose emulated time the test sets and which records the interrupt lines
+ * (level and rising edges).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,11 +15,13 @@
 
 #define IRQ_RTC 46
 #define IRQ_RTC_SECONDS 47
+#define IRQ_LPTMR 58
 #define MS 1000000ull
 #define SEC 1000000000ull
 
 enum { TSR = 0x00, TPR = 0x04, TAR = 0x08, TCR = 0x0C, CR = 0x10, SR = 0x14, LR = 0x18,
        IER = 0x1C, WAR = 0x800, RAR = 0x804 };
+enum { CSR = 0x0, PSR = 0x4, CMR = 0x8, CNR = 0xC };
 #define SR_TIF 0x01u
 #define SR_TOF 0x02u
 #define SR_TAF 0x04u
@@ -26,6 +29,10 @@ enum { TSR = 0x00, TPR = 0x04, TAR = 0x08, TCR = 0x0C, CR = 0x10, SR = 0x14, LR 
 #define CR_SWR 0x001u
 #define CR_UM 0x008u
 #define CR_OSCE 0x100u
+#define CSR_TEN 0x01u
+#define CSR_TFC 0x04u
+#define CSR_TIE 0x40u
+#define CSR_TCF 0x80u
 
 /* ---- a bus with a settable clock and recorded interrupt lines -------------------------------- */
 
@@ -448,6 +455,175 @@ static void rtc_snapshot_round_trip_and_fingerprint(void **state)
     T.dev = p;
 }
 
+/* ---- LPTMR ----------------------------------------------------------------------------------- */
+
+static periph_t *lptmr(void) { return power_on(lptmr_create(&T.bus, IRQ_LPTMR)); }
+
+/* CNR as Mbed's LPTMR_GetCurrentTimerCount reads it: write, then read the latch. */
+static uint32_t cnr(void)
+{
+    wr(CNR, 0);
+    return rd(CNR);
+}
+
+static void lptmr_reset_values_and_cnr_latch(void **state)
+{
+    lptmr();
+    for (uint32_t off = 0; off < 0x10; off += 4)
+        assert_int_equal(rd(off), 0);
+    wr(PSR, 0x05);                                 /* LPO, bypass: 1 kHz */
+    wr(CMR, 0xFFFF);
+    wr(CSR, CSR_TEN);
+    T.now = 5 * MS;
+    assert_int_equal(rd(CNR), 0);                  /* no write yet: the latch */
+    assert_int_equal(cnr(), 5);
+    T.now = 8 * MS;
+    assert_int_equal(rd(CNR), 5);
+    assert_int_equal(cnr(), 8);
+    wr(CMR, 0x1234);
+    assert_int_equal(rd(CMR), 0x1234);
+    assert_int_equal(rd(PSR), 0x05);
+}
+
+static void lptmr_compare_interrupt_lpo_bypassed(void **state)
+{
+    lptmr();
+    wr(PSR, 0x05);                                 /* PCS = 1 (LPO), PBYP */
+    wr(CMR, 9);
+    wr(CSR, CSR_TIE | CSR_TEN);
+    assert_int_equal(deadline(), 10 * MS);         /* CNR 9 -> compare on the 10th tick */
+    run_to(10 * MS - 1);
+    assert_false(T.line[IRQ_LPTMR]);
+    assert_int_equal(cnr(), 9);
+    run_to(10 * MS);
+    assert_true(T.line[IRQ_LPTMR]);
+    assert_int_equal(rd(CSR), CSR_TCF | CSR_TIE | CSR_TEN);
+    assert_int_equal(cnr(), 0);                    /* TFC = 0: reset on compare */
+    assert_int_equal(deadline(), UINT64_MAX);
+    T.now = 13 * MS;
+    wr(CSR, CSR_TCF | CSR_TIE | CSR_TEN);          /* w1c */
+    assert_false(T.line[IRQ_LPTMR]);
+    assert_int_equal(rd(CSR), CSR_TIE | CSR_TEN);
+    assert_int_equal(deadline(), 20 * MS);         /* the period keeps its phase */
+    wr(CSR, CSR_TIE | CSR_TEN);                    /* writing 0 leaves TCF alone */
+    run_to(20 * MS);
+    wr(CSR, CSR_TIE | CSR_TEN);
+    assert_true(rd(CSR) & CSR_TCF);
+}
+
+static void lptmr_compare_32k_prescaled(void **state)
+{
+    lptmr();
+    wr(PSR, 0x02 | (3u << 3));                     /* ERCLK32K, PRESCALE 3: / 16 = 2048 Hz */
+    wr(CMR, 2047);
+    T.now = 100 * MS;
+    wr(CSR, CSR_TIE | CSR_TEN);
+    assert_int_equal(deadline(), 1100 * MS);
+    run_to(1100 * MS);
+    assert_true(T.line[IRQ_LPTMR]);
+}
+
+static void lptmr_free_running_wraps_and_compares_every_65536(void **state)
+{
+    lptmr();
+    wr(PSR, 0x06);                                 /* ERCLK32K bypassed */
+    wr(CMR, 99);
+    wr(CSR, CSR_TFC | CSR_TIE | CSR_TEN);
+    uint64_t tick = SEC / 32768;                   /* 30517.578125 ns */
+    run_to(100 * SEC / 32768 + 1);
+    assert_true(T.line[IRQ_LPTMR]);
+    assert_int_equal(cnr(), 100);                  /* TFC = 1: runs on past CMR */
+    wr(CSR, CSR_TCF | CSR_TFC | CSR_TIE | CSR_TEN);
+    assert_int_equal(deadline(), (uint64_t)((100 + 65536) * SEC + 32767) / 32768);
+    T.now = (65535 * SEC + 32767) / 32768;
+    assert_int_equal(cnr(), 0xFFFF);
+    T.now += tick + 1;
+    assert_int_equal(cnr(), 0);
+}
+
+static void lptmr_disable_clears_tcf_and_counter(void **state)
+{
+    lptmr();
+    wr(PSR, 0x05);
+    wr(CMR, 0);                                    /* compare every tick */
+    wr(CSR, CSR_TIE | CSR_TEN);
+    run_to(1 * MS);
+    assert_true(T.line[IRQ_LPTMR]);
+    wr(CSR, CSR_TIE);
+    assert_false(T.line[IRQ_LPTMR]);
+    assert_int_equal(rd(CSR), CSR_TIE);
+    assert_int_equal(cnr(), 0);
+    assert_int_equal(deadline(), UINT64_MAX);
+    T.now = 5 * MS;
+    wr(CSR, CSR_TIE | CSR_TEN);                    /* restarts from 0 */
+    assert_int_equal(deadline(), 6 * MS);
+}
+
+static void lptmr_cmr_rewrite_keeps_the_tick_phase(void **state)
+{
+    lptmr();
+    wr(PSR, 0x06);                                 /* Mbed's lp_ticker: 32 kHz, free-running */
+    wr(CMR, 0xFFFF);
+    wr(CSR, CSR_TFC | CSR_TEN);
+    uint64_t t = 0;
+    for (int i = 1; i <= 1000; i++) {              /* rewrite CMR every 1 ms */
+        t += MS;
+        T.now = t;
+        wr(CMR, (uint32_t)i);
+    }
+    assert_int_equal(cnr(), 32768);                /* 1 s of 32768 Hz: no drift */
+    wr(CMR, 32768 + 10);
+    wr(CSR, CSR_TFC | CSR_TIE | CSR_TEN);
+    assert_int_equal(deadline(), (uint64_t)((32768 + 11) * SEC + 32767) / 32768);
+}
+
+static void lptmr_warm_reset_keeps_power_on_clears(void **state)
+{
+    lptmr();
+    wr(PSR, 0x05);
+    wr(CMR, 99);
+    wr(CSR, CSR_TIE | CSR_TEN);
+    T.now = 40 * MS;
+    T.dev->ops->reset(T.dev, EMU_RESET_WATCHDOG);
+    T.dev->ops->reset(T.dev, EMU_RESET_SOFTWARE);
+    assert_int_equal(rd(CSR), CSR_TIE | CSR_TEN);
+    assert_int_equal(cnr(), 40);
+    assert_int_equal(deadline(), 100 * MS);
+    T.dev->ops->reset(T.dev, EMU_RESET_POWER_ON);
+    assert_int_equal(rd(CSR), 0);
+    assert_int_equal(rd(PSR), 0);
+    assert_int_equal(cnr(), 0);
+    assert_int_equal(deadline(), UINT64_MAX);
+}
+
+static void lptmr_snapshot_and_fingerprint(void **state)
+{
+    periph_t *p = lptmr();
+    wr(PSR, 0x05);
+    wr(CMR, 49);
+    wr(CSR, CSR_TIE | CSR_TEN);
+    T.now = 30 * MS + 400;
+    uint8_t snap[128];
+    size_t n = p->ops->state_size;
+    assert_true(n <= sizeof snap);
+    memcpy(snap, p->ops->state(p), n);
+    struct sink a = { .len = 0 }, b = { .len = 0 };
+    p->ops->fingerprint(p, T.now, feed, &a);
+    run_to(60 * MS);
+    assert_true(T.line[IRQ_LPTMR]);
+    memcpy(p->ops->state(p), snap, n);
+    T.now = 30 * MS + 400;
+    assert_int_equal(deadline(), 50 * MS);
+    /* started 2 s later, looked at 30 ms + 400 ns after its start: alike */
+    T.now = 2 * SEC;
+    wr(CSR, 0);
+    wr(CSR, CSR_TIE | CSR_TEN);
+    T.now = 2 * SEC + 30 * MS + 400;
+    p->ops->fingerprint(p, T.now, feed, &b);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.buf, b.buf, a.len);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -467,6 +643,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(rtc_access_registers, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(rtc_byte_accesses, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(rtc_snapshot_round_trip_and_fingerprint, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(lptmr_reset_values_and_cnr_latch, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(lptmr_compare_interrupt_lpo_bypassed, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(lptmr_compare_32k_prescaled, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(lptmr_free_running_wraps_and_compares_every_65536, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(lptmr_disable_clears_tcf_and_counter, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(lptmr_cmr_rewrite_keeps_the_tick_phase, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(lptmr_warm_reset_keeps_power_on_clears, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(lptmr_snapshot_and_fingerprint, t_setup, t_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
