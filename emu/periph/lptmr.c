@@ -84,8 +84,10 @@ static uint64_t lptmr_ticks(const lptmr_state_t *s, uint64_t now)
 {
     if (now <= s->ref_ns)
         return 0;
-    unsigned __int128 t = (unsigned __int128)(now - s->ref_ns) * lptmr_clock_hz[s->psr & 3u];
-    return (uint64_t)(t / ((unsigned __int128)LPTMR_NS * lptmr_divider(s)));
+    uint64_t units, per = LPTMR_NS * lptmr_divider(s);      /* at most 1e9 * 65536 */
+    if (!__builtin_mul_overflow(now - s->ref_ns, (uint64_t)lptmr_clock_hz[s->psr & 3u], &units))
+        return units / per;
+    return (uint64_t)((unsigned __int128)(now - s->ref_ns) * lptmr_clock_hz[s->psr & 3u] / per);
 }
 
 /* Ticks from seg_n to the first compare of the current configuration. */

@@ -97,11 +97,16 @@ typedef struct rtc {
     uint64_t access_now;  /* time of the access being split (transient) */
 } rtc_t;
 
+/* 32 kHz ticks since ref_ns: dt * 32768 / 1e9 = dt * 64 / 1953125, in 64 bits below 2^58 ns
+ * (9 years); reads of a polled TPR stay a multiply and a shift. */
 static uint64_t rtc_ticks(const rtc_state_t *s, uint64_t now)
 {
     if (now <= s->ref_ns)
         return 0;
-    return (uint64_t)((unsigned __int128)(now - s->ref_ns) * RTC_OSC_HZ / RTC_NS);
+    uint64_t dt = now - s->ref_ns;
+    if (dt < (1ull << 58))
+        return dt * 64u / 1953125u;
+    return (uint64_t)((unsigned __int128)dt * RTC_OSC_HZ / RTC_NS);
 }
 
 /* Seconds count (TSR without the 32-bit wrap) n ticks after ref_ns. */
@@ -327,7 +332,7 @@ static void rtc_write(periph_t *p, uint32_t off, unsigned size, uint32_t value)
 static uint64_t rtc_time_of_secs(const rtc_state_t *s, uint64_t target)
 {
     uint64_t n = ((target - s->tsr) << 15) - (s->tpr & 0x7FFFu);
-    unsigned __int128 ns = ((unsigned __int128)n * RTC_NS + RTC_OSC_HZ - 1) / RTC_OSC_HZ;
+    unsigned __int128 ns = ((unsigned __int128)n * RTC_NS + RTC_OSC_HZ - 1) >> 15;   /* / 32768 */
     ns += s->ref_ns;
     return ns > UINT64_MAX ? UINT64_MAX : (uint64_t)ns;
 }

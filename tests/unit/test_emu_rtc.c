@@ -187,6 +187,21 @@ static void rtc_tsr_increments_when_prescaler_low_bits_wrap(void **state)
     assert_int_equal(rd(TSR), 5);
 }
 
+/* Years of counting (up to 110 years, short of the 136-year TSR overflow): the count is exact
+ * on both sides of the 64-bit fast path's limit. */
+static void rtc_counts_for_years(void **state)
+{
+    rtc();
+    rtc_start(0);
+    uint64_t at[] = { (1ull << 58) - 1, 1ull << 58, (1ull << 58) + 30518, 3ull << 60 };
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+        T.now = at[i];
+        uint64_t ticks = (uint64_t)((unsigned __int128)at[i] * 32768u / SEC);
+        assert_int_equal(rd(TSR), (uint32_t)(ticks >> 15));
+        assert_int_equal(rd(TPR), (uint16_t)ticks);
+    }
+}
+
 static void rtc_tsr_tpr_read_zero_while_invalid_and_tsr_write_clears_tif(void **state)
 {
     rtc();
@@ -630,6 +645,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rtc_reset_values, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(rtc_counts_only_with_tce_osce_and_valid_time, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(rtc_tsr_increments_when_prescaler_low_bits_wrap, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(rtc_counts_for_years, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(rtc_tsr_tpr_read_zero_while_invalid_and_tsr_write_clears_tif, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(rtc_tsr_tpr_writes_ignored_while_tce, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(rtc_mbed_startup_wait_takes_125ms, t_setup, t_teardown),
