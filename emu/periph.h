@@ -91,6 +91,9 @@ periph_t *sim_create(emu_bus_t *bus, uint32_t flash_size);
 periph_t *mcg_create(emu_bus_t *bus);
 periph_t *fmc_create(emu_bus_t *bus);
 periph_t *pit_create(emu_bus_t *bus, int first_irq);
+/* RTC (VBAT domain: kept across warm resets); irq = alarm/overflow/invalid, seconds_irq = TSIE */
+periph_t *rtc_create(emu_bus_t *bus, int irq, int seconds_irq);
+periph_t *lptmr_create(emu_bus_t *bus, int irq);   /* reset only at power-on */
 /* NETU network device; backend_slot points at the machine's current backend (may hold NULL). */
 periph_t *netdev_create(emu_bus_t *bus, const emu_net_backend_t *const *backend_slot, int irq);
 /* A plain register file for blocks whose behaviour the firmware does not depend on (PORT pin

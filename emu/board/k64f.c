@@ -13,7 +13,10 @@
 
 /* K64F IRQ numbers (RM chapter 3, interrupt vector assignments) */
 #define K64F_IRQ_UART0_STATUS 31
+#define K64F_IRQ_RTC 46
+#define K64F_IRQ_RTC_SECONDS 47
 #define K64F_IRQ_PIT0 48
+#define K64F_IRQ_LPTMR0 58
 #define K64F_IRQ_ENET_RX 84            /* the NETU device uses this vector slot */
 #define FWEMU_NETU_BASE 0x400FD000u
 
@@ -34,7 +37,8 @@ static int k64f_build(const emu_board_ctx_t *c)
         { fmc_create(b), 0x4001F000u, EMU_ROLE_NONE },
         { ftfe_create(b, c->flash, flexram, K64F_FLEXRAM_SIZE), 0x40020000u, EMU_ROLE_NONE },
         { pit_create(b, K64F_IRQ_PIT0), 0x40037000u, EMU_ROLE_NONE },
-        { regfile_create(b, "LPTMR0", 0x1000, NULL, 0), 0x40040000u, EMU_ROLE_NONE },
+        { rtc_create(b, K64F_IRQ_RTC, K64F_IRQ_RTC_SECONDS), 0x4003D000u, EMU_ROLE_NONE },
+        { lptmr_create(b, K64F_IRQ_LPTMR0), 0x40040000u, EMU_ROLE_NONE },
         { sim_create(b, flash_size(c->flash)), 0x40047000u, EMU_ROLE_NONE },
         { regfile_create(b, "PORTA", 0x1000, NULL, 0), 0x40049000u, EMU_ROLE_NONE },
         { regfile_create(b, "PORTB", 0x1000, NULL, 0), 0x4004A000u, EMU_ROLE_NONE },
