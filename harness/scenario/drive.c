@@ -118,13 +118,18 @@ static drive_res_t drive_stop_for(session_t *ss, const drive_ctx_t *dc, emu_stop
     }
     if (u->kind == SCN_UNTIL_CONSOLE)
         st->console_text = u->text;
-    if (u->kind == SCN_UNTIL_APP_RUNNING || u->kind == SCN_UNTIL_HALT) {
-        /* a device that keeps resetting without the app running is in a reset loop */
-        if (done >= RESET_LOOP_RESETS) {
-            snprintf(not_reached, nlen, "reset loop: %u resets without the app running", done);
+    /* a device that keeps resetting without the app running is in a reset loop, whatever the step
+     * waits for (resets that lock up at once pass no time and run no instruction: no other
+     * limit would end the wait). Waits for the app count every reset since the step began,
+     * the others those since the app last started. */
+    if (u->kind != SCN_UNTIL_RESETS) {
+        uint32_t loop = u->kind == SCN_UNTIL_APP_RUNNING || u->kind == SCN_UNTIL_HALT ? done
+                      : sess_total_resets(m) - dc->resets_app;
+        if (loop >= RESET_LOOP_RESETS) {
+            snprintf(not_reached, nlen, "reset loop: %u resets without the app running", loop);
             return DRIVE_NOT_REACHED;
         }
-        st->resets = RESET_LOOP_RESETS - done;
+        st->resets = RESET_LOOP_RESETS - loop;
     }
     st->max_insns = 4000000000ull;
     return DRIVE_GO_ON;
@@ -167,13 +172,14 @@ static drive_res_t drive_time(session_t *ss, const drive_ctx_t *dc, scn_pos_t po
 }
 
 /* Why the machine stopped, read against the condition: a result, or DRIVE_GO_ON. */
-static drive_res_t drive_stopped(session_t *ss, const drive_ctx_t *dc, const emu_result_t *res, scn_pos_t pos,
+static drive_res_t drive_stopped(session_t *ss, drive_ctx_t *dc, const emu_result_t *res, scn_pos_t pos,
                                  char *not_reached, size_t nlen)
 {
     const scn_until_t *u = dc->u;
     emu_machine_t *m = ss->m;
     switch (res->reason) {
     case EMU_STOP_APP_RUNNING:
+        dc->resets_app = sess_total_resets(m);
         if (!sess_check_invariant(ss, pos))
             return DRIVE_FAILED;
         if (u->kind == SCN_UNTIL_APP_RUNNING && version_reached(ss, u))
@@ -183,7 +189,8 @@ static drive_res_t drive_stopped(session_t *ss, const drive_ctx_t *dc, const emu
         if (u->kind == SCN_UNTIL_RESETS)
             return DRIVE_REACHED;
         snprintf(not_reached, nlen, "reset loop: %u resets without the app running",
-                 sess_total_resets(m) - dc->resets0);
+                 u->kind == SCN_UNTIL_APP_RUNNING || u->kind == SCN_UNTIL_HALT ? sess_total_resets(m) - dc->resets0
+                                                                               : sess_total_resets(m) - dc->resets_app);
         return DRIVE_NOT_REACHED;
     case EMU_STOP_TIME:
         return drive_time(ss, dc, pos, not_reached, nlen);
@@ -234,7 +241,7 @@ drive_res_t sess_drive(session_t *ss, const scn_until_t *u, scn_pos_t pos, char 
     uint64_t t0 = emu_time_ns(m);
     drive_ctx_t dc = { u, t0, t0 + (u->timeout_ns ? u->timeout_ns : DEFAULT_TIMEOUT_NS),
                        u->kind == SCN_UNTIL_TIME ? t0 + u->time_ns : 0, emu_console_total(m),
-                       sess_total_resets(m) };
+                       sess_total_resets(m), sess_total_resets(m) };
     not_reached[0] = 0;
     drive_res_t r = drive_begin(ss, &dc);
     while (r == DRIVE_GO_ON) {

@@ -118,6 +118,7 @@ typedef struct drive_ctx {            /* what sess_drive() keeps across its runs
     const scn_until_t *u;
     uint64_t t0, deadline, time_target, con0;
     uint32_t resets0;
+    uint32_t resets_app;              /* resets at the step's start or the last app start since */
 } drive_ctx_t;
 
 /* What a sweep may attach to a session (any pointer may be NULL). Each returns true when the rest

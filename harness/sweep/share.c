@@ -130,7 +130,7 @@ static void conv_key(session_t *ss, const drive_ctx_t *dc, unsigned flags, uint8
     hash_server(ss, &h);
     struct {
         uint64_t since_t0, deadline_left, target_left, con_since, rec_since_t0;
-        uint32_t resets_since, rec_resets_since, mode, boot, until_kind, has_version;
+        uint32_t resets_since, rec_resets_since, resets_since_app, mode, boot, until_kind, has_version;
         uint64_t version, nversions, ops_since_poweron;
         uint32_t app_starts, gen, cut_done, failed, hk_armed;
     } k;
@@ -142,6 +142,7 @@ static void conv_key(session_t *ss, const drive_ctx_t *dc, unsigned flags, uint8
     k.rec_since_t0 = now - cv->t0;
     k.resets_since = sess_total_resets(m) - dc->resets0;
     k.rec_resets_since = sess_total_resets(m) - cv->resets0;
+    k.resets_since_app = sess_total_resets(m) - dc->resets_app;
     k.mode = cv->mode;
     k.boot = cv->boot;
     k.until_kind = (uint32_t)dc->u->kind;

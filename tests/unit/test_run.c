@@ -177,6 +177,18 @@ static void test_write_oracle_catches_a_bootloader_writing_the_candidate(void **
     expect_pass(y, "  may_write: {bootloader: [candidate]}\n");
 }
 
+/* A device whose every reset locks up at once (sector 0 erased) passes no time and runs no
+ * instruction: a wait for anything ends on the reset-loop guard, never hangs. */
+static void test_reset_loop_ends_every_wait(void **state)
+{
+    static const char *const fmt = "name: l\nsetup:\n  flash: erased\nsteps:\n  - boot: {until: %s}\n";
+    static const char *const until[] = { "{console: never}", "{time: 1s}", "{flash_op: {n: 1}}", "app_running",
+                                         "halt" };
+    for (size_t i = 0; i < sizeof until / sizeof until[0]; i++)
+        expect_failure(fmt, until[i], 5, (const char *const[]){ "reset loop: 12 resets without the app running",
+                                                                NULL });
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_empty_sweep_fails_unless_allowed),
         cmocka_unit_test(test_install_sweep_baseline_must_install),
         cmocka_unit_test(test_write_oracle_catches_a_bootloader_writing_the_candidate),
+        cmocka_unit_test(test_reset_loop_ends_every_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
