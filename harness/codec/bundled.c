@@ -1,5 +1,6 @@
 #include "codec/bundled.h"
 
+#include <pthread.h>
 #include <string.h>
 
 /* Symbols from bundled_fw.S (harness/bundled_fw.S.in): one .incbin per firmware .bin. */
@@ -59,15 +60,19 @@ static const uint8_t *const ends[] = {
 _Static_assert(sizeof ends / sizeof ends[0] == sizeof images / sizeof images[0],
                "one end symbol per bundled image");
 
-static int ready;
+/* The sizes come from the linker (end - start), once, whichever thread asks first (a sweep's
+ * workers all do). */
+static pthread_once_t sized = PTHREAD_ONCE_INIT;
+
+static void size_images(void)
+{
+    for (size_t i = 0; i < sizeof images / sizeof images[0]; i++)
+        images[i].size = (size_t)(ends[i] - images[i].data);
+}
 
 static void init(void)
 {
-    if (ready)
-        return;
-    for (size_t i = 0; i < sizeof images / sizeof images[0]; i++)
-        images[i].size = (size_t)(ends[i] - images[i].data);
-    ready = 1;
+    pthread_once(&sized, size_images);
 }
 
 size_t bundled_count(void) { return sizeof images / sizeof images[0]; }

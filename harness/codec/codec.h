@@ -5,10 +5,9 @@
  * its own error enum (negative values) and messages that name the file and the field at fault.
  * Every function is total on its input: malformed bytes give an error, never a crash.
  *
- * What it may include: util/ (fileio.h), the shared header codec firmware/common/mbed_header.h,
- * and libraries (Mbed TLS, LZ4, libdivsufsort, jansson). One exception remains: image.c reads
- * ELF files with emu/'s elf.h (the ELF reader belongs here or in util/; emu/ owns it today).
- * Nothing in codec/ includes scenario/, sweep/, server/, cli/ or emu.h.
+ * What it may include: util/ (fileio.h, elf.h), the shared header codec
+ * firmware/common/mbed_header.h, and libraries (Mbed TLS, LZ4, libdivsufsort, jansson). Nothing
+ * in codec/ includes emu/, scenario/, sweep/, server/ or cli/ (tests/e2e/architecture.sh checks).
  *
  * What it offers (include the one you need, or this header for all of them):
  *   codec/layout.h    the device's flash layout (regions, slots) as data

@@ -13,21 +13,20 @@ bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 declare -A may=(
   [util]=""
   [reports]="util"
-  [harness/codec]="util firmware elf"
+  [harness/codec]="util firmware"
   [harness/server]="emu"
   [harness/scenario]="util firmware emu codec server"
   [harness/sweep]="util firmware emu codec server scenario"
-  [harness/cli]="util firmware emu elf codec server scenario sweep reports"
+  [harness/cli]="util firmware emu codec server scenario sweep reports"
 )
 # which room a quoted include belongs to
 room_of() {
   case "$1" in
     cli/*) echo cli ;; codec/*) echo codec ;; scenario/*) echo scenario ;; sweep/*) echo sweep ;;
     server/*) echo server ;;
-    fileio.h) echo util ;;
+    fileio.h|elf.h) echo util ;;
     report.h) echo reports ;;
     mbed_header.h) echo firmware ;;
-    elf.h) echo elf ;;
     emu.h|emu_types.h|flash.h|periph.h|cortexm.h) echo emu ;;
     *) echo "unknown:$1" ;;
   esac
