@@ -148,8 +148,14 @@ typedef struct emu_result {
  * that passes the earliest of several times (a deadline, a tick) tells which came by comparing
  * each with emu_time_ns. */
 int emu_run(emu_machine_t *m, const emu_stop_t *stop, emu_result_t *res);
-/* From a hook (flash hook, console callback): stop the current run at the next block boundary
- * with this reason. */
+/* From a hook (flash hook, console callback, any MMIO access): stop the current run at the next
+ * block boundary with this reason; the first request of a run wins. The access that asked
+ * completes exactly once, and so does the rest of its block (every instruction of it runs and is
+ * counted once): the run ends before the next block, whose first instruction has not run, or,
+ * when the block ends in a WFI, with PC on that WFI, not yet executed (resuming executes it and
+ * sleeps). A reset the same block asks for after the request is taken before the run ends. Every
+ * condition emu_run checks while a block runs (stop.console_text, stop.flash_ops, the app's
+ * marker...) stops this way. */
 void emu_request_stop(emu_machine_t *m, emu_stop_reason_t why);
 /* While powered off: let emulated time pass (power-off time). */
 void emu_advance_time(emu_machine_t *m, uint64_t ns);

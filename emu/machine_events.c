@@ -52,6 +52,7 @@ const emu_event_t *emu_event_get(const emu_machine_t *m, size_t i)
     return &m->ev[(m->d.ev_head + i) % m->cfg.event_capacity];
 }
 
+/* Only asks, no uc_emu_stop: the block hook stops at the next block boundary (machine_int.h). */
 void machine_request_stop(emu_machine_t *m, emu_stop_reason_t why)
 {
     if (m->stop_now)
@@ -59,7 +60,6 @@ void machine_request_stop(emu_machine_t *m, emu_stop_reason_t why)
     m->stop_now = true;
     m->stop_reason = why;
     m->attention = true;
-    uc_emu_stop(m->uc);
 }
 
 void emu_request_stop(emu_machine_t *m, emu_stop_reason_t why)

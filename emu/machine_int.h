@@ -102,7 +102,8 @@ struct emu_machine {
     uint64_t next_deadline_ns;
     bool attention;                   /* something may need the slow path at the next block */
     bool spinning;                    /* the core is in a "b ." loop */
-    bool stop_now;                    /* stop at the next block boundary */
+    bool stop_now;                    /* stop at the next block boundary (machine_request_stop) */
+    bool boundary_stop;               /* the block hook ended uc_emu_start (at a block boundary) */
     emu_stop_reason_t stop_reason;
     int exit_code;
     emu_reset_kind_t pending_reset;
@@ -170,7 +171,12 @@ void machine_after_fault(emu_machine_t *m);
 void machine_event(emu_machine_t *m, const emu_event_t *ev);
 /* An event with only a kind and a detail text (may be NULL). */
 void machine_note(emu_machine_t *m, emu_event_kind_t kind, const char *detail);
-/* Stop the current run at the next block boundary with this reason; the first request wins. */
+/* Stop the current run at the next block boundary with this reason; the first request wins. It
+ * only asks (stop_now, attention): the block hook ends uc_emu_start at the next block, so the
+ * block asking, and the MMIO store in it that asked, complete once (emu.h emu_request_stop).
+ * uc_emu_stop from an MMIO callback would leave the block right after the access with PC back
+ * at the block's start (Unicorn checks for a stop after every load and store), and resuming would
+ * execute the block's first instructions and stores again. Safe from any hook and between runs. */
 void machine_request_stop(emu_machine_t *m, emu_stop_reason_t why);
 /* The app is recognised as running (how: the event's detail); stops the run when
  * stop.app_running. Nothing happens when it already runs. */
