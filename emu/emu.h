@@ -106,7 +106,7 @@ typedef enum emu_stop_reason {
     EMU_STOP_BUDGET,          /* instruction budget used up */
     EMU_STOP_POWER_CUT,       /* a flash hook cut power */
     EMU_STOP_SEMIHOST_EXIT,   /* SYS_EXIT / SYS_EXIT_EXTENDED */
-    EMU_STOP_CONSOLE,         /* console contains stop.console_text */
+    EMU_STOP_CONSOLE,         /* stop.console_text written since stop.console_from */
     EMU_STOP_ERROR,           /* internal error (emu_last_error) */
     EMU_STOP_REASON_COUNT
 } emu_stop_reason_t;
@@ -122,7 +122,17 @@ typedef struct emu_stop {
     bool on_fault;
     bool on_lockup;
     uint64_t max_insns;         /* budget for this run; 0 = 10^10 */
+    /* Console stop (EMU_STOP_CONSOLE): console_text in text written at or after console_from,
+     * an absolute console offset as emu_console_total counts (0: everything kept). A match must
+     * start at or after console_from: text that straddles it does not count, nor does text that
+     * only ended before it, nor text no longer kept (the newest console_capacity bytes are).
+     * Checked when the run begins and whenever a newline is written, over the text up to the
+     * newest newline: the run stops before any instruction when a match already ends at or
+     * before the last newline, else at the block boundary after the newline that ends or
+     * follows a match ("" = any newline). A run with the same stop after EMU_STOP_CONSOLE
+     * returns it at once; pass the new emu_console_total to wait for new text. */
     const char *console_text;
+    uint64_t console_from;
 } emu_stop_t;
 
 typedef struct emu_result {

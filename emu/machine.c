@@ -448,6 +448,8 @@ int emu_run(emu_machine_t *m, const emu_stop_t *stop, emu_result_t *res)
     uint32_t resets_at_start = total_resets(m);
     int rc = EMU_OK;
     machine_recompute_deadline(m);
+    if (machine_console_stop_begin(m))
+        machine_request_stop(m, EMU_STOP_CONSOLE);   /* before any instruction */
     while (!m->stop_now) {
         m->attention = true;                 /* first block: check everything */
         m->boundary_stop = false;

@@ -122,6 +122,8 @@ struct emu_machine {
     struct { uint32_t addr, size_n; } icache[4096];  /* flash blocks: addr -> size<<16 | insns */
     uint32_t last_insn_pc;            /* exact PC in trace_code mode */
     uint32_t mem_fault_addr;          /* address of the last invalid access */
+    uint64_t con_scan;                /* console stop: absolute offset where a match may start */
+    size_t con_text_len;              /* strlen(stop->console_text) */
     int mem_fault_type;               /* uc_mem_type of it */
 };
 
@@ -182,7 +184,10 @@ void machine_request_stop(emu_machine_t *m, emu_stop_reason_t why);
  * stop.app_running. Nothing happens when it already runs. */
 void machine_mark_app_running(emu_machine_t *m, const char *how);
 /* A console byte (UART or semihosting): kept, streamed, matched against app_console_text and
- * stop.console_text (checked at each newline). */
+ * stop.console_text (checked at each newline, over the text since the last check: emu.h). */
 void machine_console_put(emu_machine_t *m, uint8_t c);
+/* At the start of emu_run (m->stop set): arm the console stop; true when it already holds (emu.h:
+ * the text since stop.console_from, up to the last newline written). */
+bool machine_console_stop_begin(emu_machine_t *m);
 
 #endif
