@@ -99,38 +99,44 @@ static size_t count_events(emu_machine_t *m, emu_event_kind_t kind)
 /* Time of an instruction count when nothing stalled (emu.h: insns / core_hz, rounded down). */
 static uint64_t insns_ns(uint64_t insns) { return insns * 1000000000ull / CORE_HZ; }
 
-/* Run with `stop` (expecting `why` at pc `at` after `insns` instructions), then resume to the
- * spin (EMU_STOP_HALT): nothing more runs but the "b ." at `at`. The console must then hold
- * `console`. Every mismatch is printed before the test fails. */
-static void stop_then_resume(emu_machine_t *m, const emu_stop_t *stop, emu_stop_reason_t why, uint32_t at,
-                             uint64_t insns, const char *console)
+/* What a run with a stop, then a resumed run (to the halt), must end with. */
+typedef struct expect {
+    emu_stop_reason_t why;        /* the first run stops for this */
+    uint32_t pc;                  /* with PC here */
+    uint64_t insns;               /* after this many instructions (and their time) */
+    uint32_t halt_pc;             /* the resumed run halts here (EMU_STOP_HALT) */
+    uint64_t halt_insns;          /* after this many instructions in all */
+    const char *console;          /* and the console holds this */
+} expect_t;
+
+/* Run with `stop`, then resume to the halt; every mismatch with x is printed before the test
+ * fails. */
+static void stop_then_resume(emu_machine_t *m, const emu_stop_t *stop, const expect_t *x)
 {
     emu_result_t res;
     bool ok = true;
     assert_int_equal(emu_run(m, stop, &res), EMU_OK);
-    if (res.reason != why || res.pc != at || res.insns != insns) {
-        print_message("stopped (%s) at pc 0x%08x after %llu instructions; expected (%s) at 0x%08x after %llu\n",
-                      emu_stop_reason_name(res.reason), res.pc, (unsigned long long)res.insns,
-                      emu_stop_reason_name(why), at, (unsigned long long)insns);
-        ok = false;
-    }
-    if (res.time_ns != insns_ns(res.insns) || res.time_ns != emu_time_ns(m)) {
-        print_message("time %llu ns after %llu instructions\n", (unsigned long long)res.time_ns,
-                      (unsigned long long)res.insns);
+    if (res.reason != x->why || res.pc != x->pc || res.insns != x->insns || res.time_ns != insns_ns(x->insns)) {
+        print_message("stopped (%s) at pc 0x%08x after %llu instructions, %llu ns; expected (%s) at 0x%08x "
+                      "after %llu\n", emu_stop_reason_name(res.reason), res.pc, (unsigned long long)res.insns,
+                      (unsigned long long)res.time_ns, emu_stop_reason_name(x->why), x->pc,
+                      (unsigned long long)x->insns);
         ok = false;
     }
     emu_stop_t more = { .max_insns = 1000 };
     assert_int_equal(emu_run(m, &more, &res), EMU_OK);
-    if (res.reason != EMU_STOP_HALT || res.insns != insns || emu_time_ns(m) != insns_ns(insns)) {
-        print_message("resumed: %s after %llu instructions in all, %llu ns; expected halted after %llu\n",
-                      emu_stop_reason_name(res.reason), (unsigned long long)res.insns,
-                      (unsigned long long)emu_time_ns(m), (unsigned long long)insns);
+    if (res.reason != EMU_STOP_HALT || res.pc != x->halt_pc || res.insns != x->halt_insns ||
+        emu_time_ns(m) != insns_ns(x->halt_insns)) {
+        print_message("resumed: %s at pc 0x%08x after %llu instructions in all, %llu ns; expected halted at "
+                      "0x%08x after %llu\n", emu_stop_reason_name(res.reason), res.pc,
+                      (unsigned long long)res.insns, (unsigned long long)emu_time_ns(m), x->halt_pc,
+                      (unsigned long long)x->halt_insns);
         ok = false;
     }
     size_t len;
     const char *c = emu_console(m, &len);
-    if (len != strlen(console) || memcmp(c, console, len) != 0) {
-        print_message("console holds \"%s\" (%zu bytes), expected \"%s\"\n", c, len, console);
+    if (len != strlen(x->console) || memcmp(c, x->console, len) != 0) {
+        print_message("console holds \"%s\" (%zu bytes), expected \"%s\"\n", c, len, x->console);
         ok = false;
     }
     if (!ok)
@@ -150,7 +156,7 @@ static void byte_store_stop_writes_once(void **state)
     uint32_t spin = finish(&p);
     emu_machine_t *m = machine(&p, NULL);
     emu_stop_t stop = { .console_text = "X\n" };
-    stop_then_resume(m, &stop, EMU_STOP_CONSOLE, spin, 9, "X\n");
+    stop_then_resume(m, &stop, &(expect_t){ EMU_STOP_CONSOLE, spin, 9, spin, 9, "X\n" });
     assert_int_equal(emu_reg(m, UC_ARM_REG_R3), 1);
     emu_destroy(m);
 }
@@ -168,7 +174,7 @@ static void halfword_and_word_stores_stop_write_once(void **state)
         uint32_t spin = finish(&p);
         emu_machine_t *m = machine(&p, NULL);
         emu_stop_t stop = { .console_text = "\n" };
-        stop_then_resume(m, &stop, EMU_STOP_CONSOLE, spin, 8, "\n");
+        stop_then_resume(m, &stop, &(expect_t){ EMU_STOP_CONSOLE, spin, 8, spin, 8, "\n" });
         emu_destroy(m);
     }
 }
@@ -187,7 +193,7 @@ static void multi_store_completes_once(void **state)
     uint32_t spin = finish(&p);
     emu_machine_t *m = machine(&p, NULL);
     emu_stop_t stop = { .console_text = "\n" };
-    stop_then_resume(m, &stop, EMU_STOP_CONSOLE, spin, 9, "\n");
+    stop_then_resume(m, &stop, &(expect_t){ EMU_STOP_CONSOLE, spin, 9, spin, 9, "\n" });
     assert_int_equal(emu_reg(m, UC_ARM_REG_R0), UART0 + 12);
     uint8_t ma1 = 0;
     assert_int_equal(emu_mem_read(m, UART0 + 8, &ma1, 1), EMU_OK);
@@ -208,7 +214,7 @@ static void app_text_stop_writes_once(void **state)
     uint32_t spin = finish(&p);
     emu_machine_t *m = machine(&p, "OK");
     emu_stop_t stop = { .app_running = true };
-    stop_then_resume(m, &stop, EMU_STOP_APP_RUNNING, spin, 8, "OK");
+    stop_then_resume(m, &stop, &(expect_t){ EMU_STOP_APP_RUNNING, spin, 8, spin, 8, "OK" });
     assert_int_equal(count_events(m, EMU_EV_APP_RUNNING), 1);
     emu_destroy(m);
 }
@@ -225,7 +231,7 @@ static void marker_store_stop_writes_once(void **state)
     uint32_t spin = finish(&p);
     emu_machine_t *m = machine(&p, NULL);
     emu_stop_t stop = { .app_running = true };
-    stop_then_resume(m, &stop, EMU_STOP_APP_RUNNING, spin, 8, "");
+    stop_then_resume(m, &stop, &(expect_t){ EMU_STOP_APP_RUNNING, spin, 8, spin, 8, "" });
     assert_int_equal(count_events(m, EMU_EV_MARKER), 1);
     assert_int_equal(emu_app_marker(m), 7);
     emu_destroy(m);
@@ -246,32 +252,11 @@ static void store_ending_a_block_stops_at_the_next(void **state)
     static const uint16_t ram[] = { 0xBF00, 0xBF00, 0xBF00, 0x71C1, 0x2301, 0xE7FE };
     assert_int_equal(emu_mem_write(m, RAM_CODE, ram, sizeof ram), EMU_OK);
     assert_int_equal((RAM_CODE + 8) & 0x3FFu, 0);
-    emu_result_t res;
     emu_stop_t stop = { .console_text = "\n" };
-    assert_int_equal(emu_run(m, &stop, &res), EMU_OK);
-    uint32_t r3 = emu_reg(m, UC_ARM_REG_R3);
-    bool ok = res.reason == EMU_STOP_CONSOLE && res.pc == RAM_CODE + 8 && r3 == 0 && res.insns == 10 &&
-              res.time_ns == insns_ns(res.insns);  /* 10: 6 in flash (with the bx), 4 in RAM */
-    if (!ok)
-        print_message("stopped (%s) at pc 0x%08x, r3 %u, after %llu instructions, %llu ns; expected "
-                      "(console) at 0x%08x, r3 0, after 10\n", emu_stop_reason_name(res.reason), res.pc, r3,
-                      (unsigned long long)res.insns, (unsigned long long)res.time_ns, RAM_CODE + 8);
-    emu_stop_t more = { .max_insns = 1000 };
-    assert_int_equal(emu_run(m, &more, &res), EMU_OK);
-    /* 13: movs and "b ." in their block, the "b ." once more on its own, then the spin */
-    if (res.reason != EMU_STOP_HALT || emu_reg(m, UC_ARM_REG_R3) != 1 || res.insns != 13) {
-        print_message("resumed: %s after %llu instructions in all; expected halted after 13\n",
-                      emu_stop_reason_name(res.reason), (unsigned long long)res.insns);
-        ok = false;
-    }
-    size_t len;
-    const char *c = emu_console(m, &len);
-    if (len != 1 || c[0] != '\n') {
-        print_message("console holds %zu bytes, expected one newline\n", len);
-        ok = false;
-    }
-    if (!ok)
-        fail();
+    /* 10: 6 in flash (with the bx), 4 in RAM; 13: then movs and "b ." in their block, the "b ."
+     * once more on its own, and the spin */
+    stop_then_resume(m, &stop, &(expect_t){ EMU_STOP_CONSOLE, RAM_CODE + 8, 10, RAM_CODE + 10, 13, "\n" });
+    assert_int_equal(emu_reg(m, UC_ARM_REG_R3), 1);
     emu_destroy(m);
 }
 
@@ -288,30 +273,9 @@ static void stop_before_a_wfi_in_the_same_block(void **state)
     op(&p, 0x2301);                    /* movs r3, #1: never, nothing wakes the core */
     finish(&p);
     emu_machine_t *m = machine(&p, NULL);
-    emu_result_t res;
     emu_stop_t stop = { .console_text = "\n" };
-    assert_int_equal(emu_run(m, &stop, &res), EMU_OK);
-    bool ok = res.reason == EMU_STOP_CONSOLE && res.pc == wfi && res.insns == 5 &&
-              res.time_ns == insns_ns(5);
-    if (!ok)
-        print_message("stopped (%s) at pc 0x%08x after %llu instructions; expected (console) at the WFI "
-                      "(0x%08x) after 5\n", emu_stop_reason_name(res.reason), res.pc,
-                      (unsigned long long)res.insns, wfi);
-    emu_stop_t more = { .max_insns = 1000 };
-    assert_int_equal(emu_run(m, &more, &res), EMU_OK);
-    if (res.reason != EMU_STOP_HALT || res.pc != wfi + 2 || res.insns != 6 || emu_reg(m, UC_ARM_REG_R3)) {
-        print_message("resumed: %s at pc 0x%08x after %llu instructions in all; expected halted after the "
-                      "WFI after 6\n", emu_stop_reason_name(res.reason), res.pc, (unsigned long long)res.insns);
-        ok = false;
-    }
-    size_t len;
-    emu_console(m, &len);
-    if (len != 1) {
-        print_message("console holds %zu bytes, expected one newline\n", len);
-        ok = false;
-    }
-    if (!ok)
-        fail();
+    stop_then_resume(m, &stop, &(expect_t){ EMU_STOP_CONSOLE, wfi, 5, wfi + 2, 6, "\n" });
+    assert_int_equal(emu_reg(m, UC_ARM_REG_R3), 0);
     emu_destroy(m);
 }
 
