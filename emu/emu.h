@@ -106,7 +106,7 @@ typedef enum emu_stop_reason {
     EMU_STOP_BUDGET,          /* instruction budget used up */
     EMU_STOP_POWER_CUT,       /* a flash hook cut power */
     EMU_STOP_SEMIHOST_EXIT,   /* SYS_EXIT / SYS_EXIT_EXTENDED */
-    EMU_STOP_CONSOLE,         /* console contains stop.console_text */
+    EMU_STOP_CONSOLE,         /* stop.console_text written since stop.console_from */
     EMU_STOP_ERROR,           /* internal error (emu_last_error) */
     EMU_STOP_REASON_COUNT
 } emu_stop_reason_t;
@@ -122,7 +122,17 @@ typedef struct emu_stop {
     bool on_fault;
     bool on_lockup;
     uint64_t max_insns;         /* budget for this run; 0 = 10^10 */
+    /* Console stop (EMU_STOP_CONSOLE): console_text in text written at or after console_from,
+     * an absolute console offset as emu_console_total counts (0: everything kept). A match must
+     * start at or after console_from: text that straddles it does not count, nor does text that
+     * only ended before it, nor text no longer kept (the newest console_capacity bytes are).
+     * Checked when the run begins and whenever a newline is written, over the text up to the
+     * newest newline: the run stops before any instruction when a match already ends at or
+     * before the last newline, else at the block boundary after the newline that ends or
+     * follows a match ("" = any newline). A run with the same stop after EMU_STOP_CONSOLE
+     * returns it at once; pass the new emu_console_total to wait for new text. */
     const char *console_text;
+    uint64_t console_from;
 } emu_stop_t;
 
 typedef struct emu_result {
@@ -148,8 +158,14 @@ typedef struct emu_result {
  * that passes the earliest of several times (a deadline, a tick) tells which came by comparing
  * each with emu_time_ns. */
 int emu_run(emu_machine_t *m, const emu_stop_t *stop, emu_result_t *res);
-/* From a hook (flash hook, console callback): stop the current run at the next block boundary
- * with this reason. */
+/* From a hook (flash hook, console callback, any MMIO access): stop the current run at the next
+ * block boundary with this reason; the first request of a run wins. The access that asked
+ * completes exactly once, and so does the rest of its block (every instruction of it runs and is
+ * counted once): the run ends before the next block, whose first instruction has not run, or,
+ * when the block ends in a WFI, with PC on that WFI, not yet executed (resuming executes it and
+ * sleeps). A reset the same block asks for after the request is taken before the run ends. Every
+ * condition emu_run checks while a block runs (stop.console_text, stop.flash_ops, the app's
+ * marker...) stops this way. */
 void emu_request_stop(emu_machine_t *m, emu_stop_reason_t why);
 /* While powered off: let emulated time pass (power-off time). */
 void emu_advance_time(emu_machine_t *m, uint64_t ns);

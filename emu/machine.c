@@ -300,15 +300,29 @@ int emu_reset(emu_machine_t *m, emu_reset_kind_t kind)
 
 /* ---- run loop ---------------------------------------------------------------------------- */
 
-static bool is_wfi_before(emu_machine_t *m, uint32_t pc)
+/* The size of the WFI or WFE just before pc (2 or 4), 0 when there is none. */
+static uint32_t wfi_before(emu_machine_t *m, uint32_t pc)
 {
     uint16_t h = 0;
     uint32_t w = 0;
     emu_mem_read(m, pc - 2, &h, 2);
     if (h == 0xBF30 || h == 0xBF20)                      /* WFI / WFE (16-bit) */
-        return true;
+        return 2;
     emu_mem_read(m, pc - 4, &w, 4);
-    return w == 0x8003F3AFu || w == 0x8002F3AFu;         /* WFI.W / WFE.W */
+    return w == 0x8003F3AFu || w == 0x8002F3AFu ? 4 : 0; /* WFI.W / WFE.W */
+}
+
+/* A stop asked for during a block that ended in a WFI: uc_emu_start returned at the WFI before
+ * any block boundary could stop it. Put PC back on the WFI, uncounted, so that the run resumes
+ * by executing it (and sleeping) rather than skipping it. */
+static void unretire_wfi(emu_machine_t *m, uint32_t pc)
+{
+    uint32_t size = wfi_before(m, pc);
+    if (!size)
+        return;
+    uint32_t at = (pc - size) | 1u;
+    uc_reg_write(m->uc, UC_ARM_REG_PC, &at);
+    m->d.insns--;
 }
 
 /* A CPU library error as the core sees it: a memory error is a BusFault or MemManage fault, an
@@ -396,7 +410,8 @@ static uint32_t total_resets(const emu_machine_t *m)
 }
 
 /* The reset a peripheral or the core asked for. Returns true when the run stops there: a lockup
- * with stop.on_lockup (no reset then), or stop.resets resets since the run began. */
+ * with stop.on_lockup (no reset then), a stop asked for earlier in the block that reset (after
+ * the reset, with its own reason), or stop.resets resets since the run began. */
 static bool take_reset(emu_machine_t *m, uint32_t resets_at_start)
 {
     if (m->pending_reset == EMU_RESET_LOCKUP && m->stop->on_lockup) {
@@ -405,11 +420,12 @@ static bool take_reset(emu_machine_t *m, uint32_t resets_at_start)
         return true;
     }
     do_reset(m, m->pending_reset);
+    if (m->stop_now)
+        return true;                         /* asked for before the reset, in the same block */
     if (m->stop->resets && total_resets(m) - resets_at_start >= m->stop->resets) {
         m->stop_reason = EMU_STOP_RESETS;
         return true;
     }
-    m->stop_now = false;
     return false;
 }
 
@@ -432,8 +448,11 @@ int emu_run(emu_machine_t *m, const emu_stop_t *stop, emu_result_t *res)
     uint32_t resets_at_start = total_resets(m);
     int rc = EMU_OK;
     machine_recompute_deadline(m);
+    if (machine_console_stop_begin(m))
+        machine_request_stop(m, EMU_STOP_CONSOLE);   /* before any instruction */
     while (!m->stop_now) {
         m->attention = true;                 /* first block: check everything */
+        m->boundary_stop = false;
         uint32_t pc = emu_reg(m, UC_ARM_REG_PC);
         m->mem_fault_addr = 0;
         uc_err e = uc_emu_start(m->uc, pc | 1u, 0xFFFFFFFFull, 0, 0);
@@ -449,20 +468,23 @@ int emu_run(emu_machine_t *m, const emu_stop_t *stop, emu_result_t *res)
                 break;
             continue;
         }
-        if (m->stop_now)
+        if (e != UC_ERR_OK) {                /* a CPU error, even after a stop request */
+            if (cpu_error_to_fault(m, e, pc))
+                continue;
+            m->stop_reason = EMU_STOP_ERROR;
+            rc = EMU_ERR_UNICORN;
             break;
-        if (e == UC_ERR_OK) {                /* "b ." spin, WFI, or a spurious return */
-            bool spin = m->spinning;
-            m->spinning = false;
-            if ((spin || is_wfi_before(m, pc)) && !sleep_until_wakeup(m, spin))
-                break;
-            continue;
         }
-        if (cpu_error_to_fault(m, e, pc))
-            continue;
-        m->stop_reason = EMU_STOP_ERROR;
-        rc = EMU_ERR_UNICORN;
-        break;
+        if (m->stop_now) {
+            if (!m->boundary_stop)
+                unretire_wfi(m, pc);
+            break;
+        }
+        /* "b ." spin, WFI, or a spurious return */
+        bool spin = m->spinning;
+        m->spinning = false;
+        if ((spin || wfi_before(m, pc)) && !sleep_until_wakeup(m, spin))
+            break;
     }
     m->stop_now = false;
     m->stop = NULL;

@@ -36,7 +36,8 @@ static void bus_reset_request(void *mv, emu_reset_kind_t kind, const char *why)
     if (why)
         machine_note(m, EMU_EV_NOTE, why);
     m->attention = true;
-    uc_emu_stop(m->uc);
+    uc_emu_stop(m->uc);   /* at once, unlike stop requests: the reset reloads PC, so the rest of
+                           * the block never runs (it was counted: time as before) */
 }
 
 static void bus_event(void *mv, const emu_event_t *ev) { machine_event((emu_machine_t *)mv, ev); }
@@ -63,7 +64,7 @@ static void bus_power_cut(void *mv)
     emu_machine_t *m = mv;
     m->power_cut = true;
     m->attention = true;
-    uc_emu_stop(m->uc);
+    uc_emu_stop(m->uc);   /* at once: nothing runs after the cut (power-on reloads PC) */
 }
 
 /* DMA: only inside one RAM region (SRAM, FlexRAM). Writes go through Unicorn so that code

@@ -2,6 +2,7 @@
  * fwemu machine: the event log, the console, "app running" recognition and stop requests.
  * Contracts in emu.h and machine_int.h.
  */
+#define _GNU_SOURCE                          /* memmem, memrchr */
 #include "machine_int.h"
 
 #include <stdio.h>
@@ -52,6 +53,7 @@ const emu_event_t *emu_event_get(const emu_machine_t *m, size_t i)
     return &m->ev[(m->d.ev_head + i) % m->cfg.event_capacity];
 }
 
+/* Only asks, no uc_emu_stop: the block hook stops at the next block boundary (machine_int.h). */
 void machine_request_stop(emu_machine_t *m, emu_stop_reason_t why)
 {
     if (m->stop_now)
@@ -59,7 +61,6 @@ void machine_request_stop(emu_machine_t *m, emu_stop_reason_t why)
     m->stop_now = true;
     m->stop_reason = why;
     m->attention = true;
-    uc_emu_stop(m->uc);
 }
 
 void emu_request_stop(emu_machine_t *m, emu_stop_reason_t why)
@@ -81,6 +82,40 @@ void machine_mark_app_running(emu_machine_t *m, const char *how)
     machine_event(m, &ev);
     if (m->stop && m->stop->app_running)
         machine_request_stop(m, EMU_STOP_APP_RUNNING);
+}
+
+/* The console stop (emu.h emu_stop_t.console_text): is the text in the console, starting at or
+ * after con_scan (>= stop.console_from) and ending at or before the absolute offset `end`? Only
+ * that window is searched; con_scan then moves to the first place where a match ending after
+ * `end` could start, so every console byte is searched about once per run. */
+static bool console_stop_search(emu_machine_t *m, uint64_t end)
+{
+    uint64_t first = m->d.console_total - m->d.console_len;   /* offset of console[0] */
+    uint64_t from = m->con_scan > first ? m->con_scan : first;
+    size_t len = m->con_text_len;
+    if (end < from || end - from < len)
+        return false;
+    if (end - len + 1 > m->con_scan)
+        m->con_scan = end - len + 1;
+    return memmem(m->console + (from - first), (size_t)(end - from), m->stop->console_text, len) != NULL;
+}
+
+bool machine_console_stop_begin(emu_machine_t *m)
+{
+    const emu_stop_t *st = m->stop;
+    if (!st || !st->console_text)
+        return false;
+    m->con_text_len = strlen(st->console_text);
+    m->con_scan = st->console_from;
+    uint64_t first = m->d.console_total - m->d.console_len;
+    if (m->con_scan >= m->d.console_total)
+        return false;
+    /* text written since console_from, up to its last newline: what the newlines' checks of
+     * earlier runs could see (another stop may have ended the run first) */
+    uint64_t from = m->con_scan > first ? m->con_scan : first;
+    const char *base = m->console + (from - first);
+    const char *nl = memrchr(base, '\n', (size_t)(m->d.console_total - from));
+    return nl && console_stop_search(m, from + (uint64_t)(nl - base) + 1);
 }
 
 void machine_console_put(emu_machine_t *m, uint8_t c)
@@ -108,8 +143,8 @@ void machine_console_put(emu_machine_t *m, uint8_t c)
             machine_mark_app_running(m, "console text");
         }
     }
-    if (m->stop && m->stop->console_text && c == '\n' &&
-        strstr(m->console, m->stop->console_text))
+    if (c == '\n' && m->stop && m->stop->console_text &&
+        console_stop_search(m, m->d.console_total))
         machine_request_stop(m, EMU_STOP_CONSOLE);
 }
 

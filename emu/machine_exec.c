@@ -155,30 +155,37 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
         slow_path(m, (uint32_t)addr, n);
 }
 
+/* End uc_emu_start at this block boundary, before the block of n instructions at hand (counted,
+ * not executed: it is counted again when execution resumes). The only place the machine's own
+ * stops end Unicorn's execution (machine_request_stop only asks). */
+static void stop_at_boundary(emu_machine_t *m, uint32_t n)
+{
+    m->d.insns -= n;
+    m->boundary_stop = true;
+    uc_emu_stop(m->uc);
+}
+
 /* The block at addr has been counted but not executed yet; everything here happens before it. */
 static void slow_path(emu_machine_t *m, uint32_t addr, uint32_t n)
 {
     m->attention = false;
     if (m->spinning && !cm_can_preempt(&m->cm)) {
-        m->d.insns -= n;
-        uc_emu_stop(m->uc);                  /* the run loop sleeps to the next deadline */
+        stop_at_boundary(m, n);              /* the run loop sleeps to the next deadline */
         return;
     }
     m->spinning = false;
     if (m->stop_now || m->reset_pending || m->power_cut) {
-        m->d.insns -= n;                     /* it is counted again when execution resumes */
-        uc_emu_stop(m->uc);
+        stop_at_boundary(m, n);              /* a stop asked for during the last block */
         return;
     }
     if (m->d.insns >= m->run_budget_end) {
-        m->d.insns -= n;
         machine_request_stop(m, EMU_STOP_BUDGET);
+        stop_at_boundary(m, n);
         return;
     }
     machine_service_deadlines(m);
     if (m->stop_now || m->reset_pending) {   /* a tick requested a reset (watchdog) */
-        m->d.insns -= n;
-        uc_emu_stop(m->uc);
+        stop_at_boundary(m, n);
         return;
     }
     /* Time stop (emu.h): at the first block boundary at or after stop.time_ns. When time gets
@@ -186,15 +193,15 @@ static void slow_path(emu_machine_t *m, uint32_t addr, uint32_t n)
      * then <= insns: the next block comes back here). */
     if (m->stop && m->stop->time_ns &&
         machine_insns_to_ns(m, m->d.insns - n) + m->d.stall_ns >= m->stop->time_ns) {
-        m->d.insns -= n;
         machine_request_stop(m, EMU_STOP_TIME);
+        stop_at_boundary(m, n);
         return;
     }
     if (m->d.vtor_in_app) {
         if (addr >= m->cfg.app_region_start && addr < m->cfg.app_region_end) {
             machine_mark_app_running(m, "vtor+pc in app region");
             if (m->stop_now) {
-                m->d.insns -= n;
+                stop_at_boundary(m, n);
                 return;
             }
         } else {
@@ -203,12 +210,14 @@ static void slow_path(emu_machine_t *m, uint32_t addr, uint32_t n)
     }
     if (m->bus_fault_pending) {
         m->bus_fault_pending = false;
-        m->d.insns -= n;
+        m->d.insns -= n;                     /* the handler's first block comes instead */
         cm_fault(&m->cm, CM_EXC_BUSFAULT, CFSR_IMPRECISERR, 0, m->bus_fault_addr, addr);
         if (m->cm.stop_requested)
             machine_request_stop(m, EMU_STOP_FAULT);
         else if (m->stop && m->stop->on_fault)
             machine_request_stop(m, EMU_STOP_FAULT);
+        if (m->stop_now)
+            stop_at_boundary(m, 0);
         return;
     }
     if (cm_can_preempt(&m->cm)) {
@@ -262,8 +271,9 @@ uint32_t emu_reg(emu_machine_t *m, int uc_reg) { return reg(m, uc_reg); }
 
 static void set_reg(emu_machine_t *m, int r, uint32_t v) { uc_reg_write(m->uc, r, &v); }
 
-/* ARM semihosting (BKPT 0xAB; "Semihosting for AArch32 and AArch64", ARM 2.0). Returns true
- * when the call was handled (PC is advanced past the BKPT by the caller). */
+/* ARM semihosting (BKPT 0xAB; "Semihosting for AArch32 and AArch64", ARM 2.0). Returns true for
+ * an exit (SYS_EXIT, SYS_EXIT_EXTENDED: the run stops with PC on the BKPT); for any other call the
+ * caller moves PC past the BKPT. */
 static bool semihost(emu_machine_t *m)
 {
     uint32_t op = reg(m, UC_ARM_REG_R0), arg = reg(m, UC_ARM_REG_R1);
@@ -332,7 +342,7 @@ static bool semihost(emu_machine_t *m)
         break;
     }
     set_reg(m, UC_ARM_REG_R0, ret);
-    return true;
+    return false;
 exit_now: {
         emu_event_t ev;
         memset(&ev, 0, sizeof ev);
@@ -367,10 +377,10 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *ud)
     case EXCP_BKPT: {                                    /* PC is at the BKPT */
         uint16_t insn = 0;
         emu_mem_read(m, pc, &insn, 2);
-        if (insn == 0xBEAB && semihost(m)) {
-            /* Writing PC would cancel a stop request (Unicorn's quit_request), so on exit PC
-             * stays at the BKPT and the run ends. */
-            if (!m->stop_now)
+        if (insn == 0xBEAB) {
+            /* Even with a stop pending (asked for earlier in this block): the call is done and
+             * must not run again when the run resumes; the stop comes at the next block. */
+            if (!semihost(m))
                 set_reg(m, UC_ARM_REG_PC, (pc + 2) | 1u);
             break;
         }

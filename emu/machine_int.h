@@ -102,7 +102,8 @@ struct emu_machine {
     uint64_t next_deadline_ns;
     bool attention;                   /* something may need the slow path at the next block */
     bool spinning;                    /* the core is in a "b ." loop */
-    bool stop_now;                    /* stop at the next block boundary */
+    bool stop_now;                    /* stop at the next block boundary (machine_request_stop) */
+    bool boundary_stop;               /* the block hook ended uc_emu_start (at a block boundary) */
     emu_stop_reason_t stop_reason;
     int exit_code;
     emu_reset_kind_t pending_reset;
@@ -121,6 +122,8 @@ struct emu_machine {
     struct { uint32_t addr, size_n; } icache[4096];  /* flash blocks: addr -> size<<16 | insns */
     uint32_t last_insn_pc;            /* exact PC in trace_code mode */
     uint32_t mem_fault_addr;          /* address of the last invalid access */
+    uint64_t con_scan;                /* console stop: absolute offset where a match may start */
+    size_t con_text_len;              /* strlen(stop->console_text) */
     int mem_fault_type;               /* uc_mem_type of it */
 };
 
@@ -170,13 +173,21 @@ void machine_after_fault(emu_machine_t *m);
 void machine_event(emu_machine_t *m, const emu_event_t *ev);
 /* An event with only a kind and a detail text (may be NULL). */
 void machine_note(emu_machine_t *m, emu_event_kind_t kind, const char *detail);
-/* Stop the current run at the next block boundary with this reason; the first request wins. */
+/* Stop the current run at the next block boundary with this reason; the first request wins. It
+ * only asks (stop_now, attention): the block hook ends uc_emu_start at the next block, so the
+ * block asking, and the MMIO store in it that asked, complete once (emu.h emu_request_stop).
+ * uc_emu_stop from an MMIO callback would leave the block right after the access with PC back
+ * at the block's start (Unicorn checks for a stop after every load and store), and resuming would
+ * execute the block's first instructions and stores again. Safe from any hook and between runs. */
 void machine_request_stop(emu_machine_t *m, emu_stop_reason_t why);
 /* The app is recognised as running (how: the event's detail); stops the run when
  * stop.app_running. Nothing happens when it already runs. */
 void machine_mark_app_running(emu_machine_t *m, const char *how);
 /* A console byte (UART or semihosting): kept, streamed, matched against app_console_text and
- * stop.console_text (checked at each newline). */
+ * stop.console_text (checked at each newline, over the text since the last check: emu.h). */
 void machine_console_put(emu_machine_t *m, uint8_t c);
+/* At the start of emu_run (m->stop set): arm the console stop; true when it already holds (emu.h:
+ * the text since stop.console_from, up to the last newline written). */
+bool machine_console_stop_begin(emu_machine_t *m);
 
 #endif

@@ -116,8 +116,10 @@ static drive_res_t drive_stop_for(session_t *ss, const drive_ctx_t *dc, emu_stop
             return DRIVE_REACHED;
         st->resets = u->resets - done;
     }
-    if (u->kind == SCN_UNTIL_CONSOLE)
+    if (u->kind == SCN_UNTIL_CONSOLE) {
         st->console_text = u->text;
+        st->console_from = dc->con0;         /* text written during this step only */
+    }
     /* a device that keeps resetting without the app running is in a reset loop, whatever the step
      * waits for (resets that lock up at once pass no time and run no instruction: no other
      * limit would end the wait). Waits for the app count every reset since the step began,
@@ -200,15 +202,8 @@ static drive_res_t drive_stopped(session_t *ss, drive_ctx_t *dc, const emu_resul
         if (ss->hooks && ss->hooks->flash_stop && ss->hooks->flash_stop(ss->hooks_ctx, ss, dc))
             return DRIVE_SHARED;
         return DRIVE_GO_ON;
-    case EMU_STOP_CONSOLE: {
-        size_t len;
-        const char *c = emu_console(m, &len);
-        uint64_t first = emu_console_total(m) - len;
-        size_t from = dc->con0 > first ? (size_t)(dc->con0 - first) : 0;
-        if (from <= len && strstr(c + from, u->text))
-            return DRIVE_REACHED;
-        return DRIVE_GO_ON;
-    }
+    case EMU_STOP_CONSOLE:                   /* only our console stop: the text since con0 */
+        return u->kind == SCN_UNTIL_CONSOLE ? DRIVE_REACHED : DRIVE_GO_ON;
     case EMU_STOP_HALT:
         if (u->kind == SCN_UNTIL_HALT)
             return DRIVE_REACHED;
