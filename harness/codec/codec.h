@@ -17,6 +17,7 @@
  *   codec/manifest.h  Pelion manifest v3 (DER), keys, ECDSA P-256 signatures, uuid5 ids
  *   codec/delta.h     PELION/BSDIFF001 delta payloads: create, apply, inspect, mutate
  *   codec/bundled.h   the firmware binaries and the development key linked into fwemu
+ *   codec/fota_header.h  the FOTA-era headers (app header, candidate-ready + v3 candidate header)
  * Used by: scenario/ (and through it sweep/) and cli/.
  */
 #ifndef FWEMU_CODEC_H
@@ -24,6 +25,7 @@
 
 #include "codec/bundled.h"
 #include "codec/delta.h"
+#include "codec/fota_header.h"
 #include "codec/image.h"
 #include "codec/input.h"
 #include "codec/inspect.h"
