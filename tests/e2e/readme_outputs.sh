@@ -13,8 +13,8 @@
 #     (or the rest of the output, when it is the block's last line).
 # Everything else (emulated times, instruction counts, digests, cut point ids) must be exact.
 # Suite figures: "bundled suite (<n> scenarios, <m> sweeps)" and "<u> of the <n> run an update"
-# must count what `fwemu run --list` lists: scenarios, those with a `sweep:` section, those that
-# `publish` an update.
+# must count what `fwemu run --list` lists: scenarios, those with a `sweep:` section, those with a
+# `publish` step.
 #   tests/e2e/readme_outputs.sh FWEMU FIRMWARE_DIR
 set -u
 fwemu=$1
@@ -88,7 +88,7 @@ n=0; sweeps=0; updates=0
 while read -r _ path _; do
   n=$((n+1))
   grep -q '^sweep:' "$path" && sweeps=$((sweeps+1))
-  grep -q 'publish' "$path" && updates=$((updates+1))
+  grep -qE '^[[:space:]]*-[[:space:]]*publish:' "$path" && updates=$((updates+1))
 done <"$tmp/list"
 [ "$n" -gt 0 ] || fail "fwemu run --list lists no scenarios"
 claim=$(grep -o 'bundled suite ([0-9]* scenarios, [0-9]* sweeps)' "$readme")
