@@ -48,6 +48,8 @@ int cmd_manifest(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 /* fwemu delta create|apply|show ... */
 int cmd_delta(int argc, char **argv);
+/* fwemu layout [NAME|FILE] [--from-mbed CONFIG.json [--target T]] [--json] */
+int cmd_layout(int argc, char **argv);
 
 /* ---- shared helpers (cli_util.c) ------------------------------------------------------------ */
 
