@@ -100,6 +100,12 @@ struct mf_key;
 int cli_load_key(const char *who, const char *path, struct mf_key **key, const char **name);
 #define CLI_BUNDLED_KEY_NAME "bundled dev key (TEST)"
 
+/* --layout NAME|FILE (codec/layout.h fw_layout_resolve; a relative FILE from the working
+ * directory). Errors are printed as "WHO: --layout: ..."; returns an exit status. */
+struct fw_layout;
+int cli_layout(const char *who, const char *arg, struct fw_layout *l);
+
+
 /* n bytes as lower-case hex into out[2n + 1]. */
 void cli_hex(char *out, const uint8_t *p, size_t n);
 /* Print o (indented, in insertion order) and a newline on stdout, then release it. Returns

@@ -49,6 +49,7 @@ const char *inspect_strerror(int err)
     case INSPECT_ERR_SIZE: return "dump size differs from the flash size";
     case INSPECT_ERR_NOMEM: return "out of memory";
     case INSPECT_ERR_ARG: return "bad argument";
+    case INSPECT_ERR_HEADER_FORMAT: return "header format not supported";
     default: return "unknown inspect error";
     }
 }
@@ -198,6 +199,11 @@ int inspect_flash(const fw_layout_t *l, const uint8_t *flash, size_t size, const
         return INSPECT_ERR_ARG;
     }
     const char *name = file && *file ? file : "flash dump";
+    if (l->header_format != FW_HDR_V2) {
+        fileio_seterr(err, errlen, "%s: layout '%s' uses the %s header format; inspect decodes v2 "
+                      "headers only", name, l->name, fw_hdr_format_name(l->header_format));
+        return INSPECT_ERR_HEADER_FORMAT;
+    }
     if (size != l->flash_size) {
         fileio_seterr(err, errlen, "%s: %zu bytes, expected %" PRIu32 " (the flash size)", name, size,
                l->flash_size);

@@ -29,6 +29,35 @@ sed 's/"update-client.storage-size"/"update-client.storage-sise"/' "$tmp/fota.js
 check "layout file typo" 2 "$fwemu" layout "$tmp/typo.json"
 contains "typo named" err 'typo.json: unknown key "update-client.storage-sise"'
 
+# --layout on image, inspect, boot and run
+check "image --layout fota" 2 "$fwemu" image -o "$tmp/f.bin" --bootloader bundled:bootloader \
+  --active bundled:app_v1 --active-version 1 --layout mbed-fota
+contains "image names the format" err "layout 'mbed-fota' uses the fota header format"
+check "image --layout file" 0 "$fwemu" image -o "$tmp/c.bin" --bootloader bundled:bootloader \
+  --active bundled:app_v1 --active-version 1 --candidate bundled:app_v2 --candidate-version 2 \
+  --layout mbed-classic
+"$fwemu" layout --json >"$tmp/classic.json"
+check "inspect --layout file" 0 "$fwemu" inspect --layout "$tmp/classic.json" "$tmp/c.bin"
+contains "inspect in that layout" out "install candidate v2 then boot it"
+check "inspect --layout fota" 2 "$fwemu" inspect --layout mbed-fota "$tmp/c.bin"
+contains "inspect names the format" err "inspect decodes v2 headers only"
+check "boot --layout" 0 "$fwemu" boot -q --layout mbed-classic "$tmp/c.bin"
+check "boot --layout unknown" 2 "$fwemu" boot --layout nope
+contains "boot unknown layout" err "fwemu boot: --layout: unknown layout 'nope'"
+cat >"$tmp/s.yaml" <<'YAML'
+device: {layout: classic.json}
+setup:
+  active: {image: app_v1, version: 1}
+steps:
+  - boot: {until: app_running, version: 1}
+YAML
+check "run device.layout file" 0 "$fwemu" run "$tmp/s.yaml"
+check "run --layout" 0 "$fwemu" run --layout mbed-classic "$tmp/s.yaml"
+check "run --layout fota" 2 "$fwemu" run --layout mbed-fota "$tmp/s.yaml"
+sed 's/classic.json/mbed-fota/' "$tmp/s.yaml" >"$tmp/f.yaml"
+check "run device.layout fota" 2 "$fwemu" run "$tmp/f.yaml"
+contains "device.layout position" err "f.yaml:1:18: 'layout': 'mbed-fota' uses the fota header format"
+
 mb=$repo/../shared/firmware/mbed-bootloader
 if [ ! -d "$mb" ]; then
   echo "layout_cli: $passes passed, $fails failed; Mbed configs skipped ($mb absent)"
@@ -44,6 +73,13 @@ derive() {  # derive NAME CONFIG: --from-mbed CONFIG equals the bundled layout N
 }
 derive mbed-classic internal_flash_no_rot-v4.1.0.json
 derive mbed-fota k64f-internal_flash-fota-95fa885.mbed_lib.json
+# the default layout is the genuine v4.1.0's: it installs a candidate fwemu image placed
+check "image for the genuine v4.1.0" 0 "$fwemu" image -o "$tmp/g.bin" \
+  --bootloader "$mb/k64f-internal_flash-no_rot-v4.1.0.bin" --active bundled:app_v1 --active-version 1 \
+  --candidate bundled:app_v2 --candidate-version 2
+check "genuine v4.1.0 installs it" 0 "$fwemu" boot --max-time 20 "$tmp/g.bin"
+contains "genuine v4.1.0 installed v2" out "[APP] fwemu app v2 running"
+contains "genuine v4.1.0 said so" out "New active firmware is valid"
 sed 's/MBED_BOOTLOADER_FLASH_BANK_SIZE - KVSTORE_SIZE/MBED_BOOTLOADER_FLASH_BANKSIZE - KVSTORE_SIZE/' \
   "$mb/internal_flash_no_rot-v4.1.0.json" >"$tmp/bad.json"
 check "unknown macro" 2 "$fwemu" layout --from-mbed "$tmp/bad.json"
