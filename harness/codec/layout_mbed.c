@@ -173,40 +173,32 @@ static int expr_atom(lex_t *x, long long *v)
     return expr_bad(x, *x->p ? "unexpected character" : "unexpected end");
 }
 
-static int expr_product(lex_t *x, long long *v)
+/* Binary operators by precedence: level 0 + -, level 1 * / %, then atoms; left associative. */
+static int expr_level(lex_t *x, long long *v, int level)
 {
-    if (expr_atom(x, v))
+    static const char *const ops[] = { "+-", "*/%" };
+    if (level == 2 ? expr_atom(x, v) : expr_level(x, v, level + 1))
         return x->c->rc;
+    if (level == 2)
+        return 0;
     for (;;) {
         skip(x);
         char op = *x->p;
-        if (op != '*' && op != '/' && op != '%')
+        if (!op || !strchr(ops[level], op))
             return 0;
         x->p++;
         long long r;
-        if (expr_atom(x, &r))
+        if (expr_level(x, &r, level + 1))
             return x->c->rc;
-        if (op != '*' && r == 0)
+        if ((op == '/' || op == '%') && r == 0)
             return expr_bad(x, "division by zero");
-        *v = op == '*' ? *v * r : op == '/' ? *v / r : *v % r;
+        *v = op == '+' ? *v + r : op == '-' ? *v - r : op == '*' ? *v * r : op == '/' ? *v / r : *v % r;
     }
 }
 
 static int expr_sum(lex_t *x, long long *v)
 {
-    if (expr_product(x, v))
-        return x->c->rc;
-    for (;;) {
-        skip(x);
-        char op = *x->p;
-        if (op != '+' && op != '-')
-            return 0;
-        x->p++;
-        long long r;
-        if (expr_product(x, &r))
-            return x->c->rc;
-        *v = op == '+' ? *v + r : *v - r;
-    }
+    return expr_level(x, v, 0);
 }
 
 static int eval_sym(mctx_t *c, sym_t *s, long long *out)
@@ -300,6 +292,20 @@ static void setting_macro(const json_t *root, const char *key, char *out, size_t
     conf_macro(full, out, n);
 }
 
+/* One setting k = v under its key and its macro; values that are not integers, strings or
+ * booleans (lists, objects) are not settings we evaluate and are skipped. */
+static int add_setting(mctx_t *c, const json_t *root, const char *k, const json_t *v)
+{
+    char buf[32], macro[256];
+    const char *text = value_text(v, buf, sizeof buf);
+    if (!text)
+        return 0;
+    setting_macro(root, k, macro, sizeof macro);
+    if (sym_set(c, macro, k, text))
+        return fail(c, FW_LAYOUT_ERR_NOMEM, "out of memory%s%s%s", "", "", "");
+    return 0;
+}
+
 static int add_settings(mctx_t *c, const json_t *root, const json_t *block)
 {
     const char *k;
@@ -310,13 +316,8 @@ static int add_settings(mctx_t *c, const json_t *root, const json_t *block)
                 return c->rc;
             continue;
         }
-        char buf[32], macro[256];
-        const char *text = value_text(v, buf, sizeof buf);
-        if (!text)
-            continue;
-        setting_macro(root, k, macro, sizeof macro);
-        if (sym_set(c, macro, k, text))
-            return fail(c, FW_LAYOUT_ERR_NOMEM, "out of memory%s%s%s", "", "", "");
+        if (add_setting(c, root, k, v))
+            return c->rc;
     }
     return 0;
 }
@@ -327,13 +328,8 @@ static int add_config_defaults(mctx_t *c, const json_t *root)
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(root, "config"), k, v) {
-        char buf[32], macro[256];
-        const char *text = value_text(json_is_object(v) ? json_object_get(v, "value") : v, buf, sizeof buf);
-        if (!text)
-            continue;
-        setting_macro(root, k, macro, sizeof macro);
-        if (sym_set(c, macro, k, text))
-            return fail(c, FW_LAYOUT_ERR_NOMEM, "out of memory%s%s%s", "", "", "");
+        if (add_setting(c, root, k, json_is_object(v) ? json_object_get(v, "value") : v))
+            return c->rc;
     }
     return 0;
 }
