@@ -123,8 +123,9 @@ const char *fw_layout_bundled_name(size_t i);
  * key. */
 int fw_layout_load(const char *path, fw_layout_t *l, char *err, size_t errlen);
 
-/* NAME_OR_PATH: a bundled name, else a file (relative paths from base_dir when base_dir is
- * non-NULL and the path is relative). NULL or "" gives the default. */
+/* NAME_OR_PATH: a file when it contains '/' or ".json" (a relative path from base_dir when
+ * base_dir is non-NULL), else a bundled name (so a file "mine" is given as "./mine"). NULL or ""
+ * gives the default. */
 int fw_layout_resolve(const char *name_or_path, const char *base_dir, fw_layout_t *l, char *err,
                       size_t errlen);
 

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "codec/image.h"
+#include "codec/inspect.h"
 #include "codec/layout.h"
 #include "test_codec_tmpdir.h"
 
@@ -170,6 +172,19 @@ static void an_mbed_config_error_names_the_key_and_the_unknown_name(void **state
     assert_non_null(strstr(err, "none of \"update-client.application-details\" or \"target.header_offset\" is set"));
 }
 
+static void images_and_inspect_refuse_a_header_format_they_do_not_make(void **state)
+{
+    fw_layout_t l;
+    assert_int_equal(fw_layout_find("mbed-fota", &l, err, sizeof err), FW_LAYOUT_OK);
+    static uint8_t flash[0x100000];
+    image_parts_t p = { 0 };
+    assert_int_equal(image_assemble(&l, &p, flash, sizeof flash, err, sizeof err), IMAGE_ERR_HEADER_FORMAT);
+    assert_non_null(strstr(err, "layout 'mbed-fota' uses the fota header format"));
+    static inspect_result_t r;
+    assert_int_equal(inspect_flash(&l, flash, sizeof flash, "d.bin", &r, err, sizeof err), INSPECT_ERR_HEADER_FORMAT);
+    assert_non_null(strstr(err, "d.bin: layout 'mbed-fota' uses the fota header format"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +195,7 @@ int main(void)
         cmocka_unit_test(validation_refuses_misaligned_and_out_of_flash_regions),
         cmocka_unit_test(an_mbed_config_evaluates_for_its_target),
         cmocka_unit_test(an_mbed_config_error_names_the_key_and_the_unknown_name),
+        cmocka_unit_test(images_and_inspect_refuse_a_header_format_they_do_not_make),
     };
     return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
