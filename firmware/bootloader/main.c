@@ -8,7 +8,7 @@
  *      application size, vector table, SHA-256 of the code (image.h).
  *   3. Crash loop: a valid active image that failed BOOT_MAX_BOOT_RETRIES starts in a row is not
  *      preferred any more; a different valid candidate, even an older one, may replace it.
- *   4. Candidate (header 0x90000, payload 0x90070): considered only when its version is greater
+ *   4. Candidate (header 0x88000, payload 0x88070): considered only when its version is greater
  *      than the preferred active image's (or > 0 if there is none) and it is not the very image
  *      already installed; then header, bounds, vector table and SHA-256 are checked.
  *   5. Install (install_candidate) if the candidate qualifies, then boot the active image, or

@@ -6,18 +6,22 @@
  * `#ifndef FW_LINKER_SCRIPT` line may hold only `#define NAME <integer literal or expression>`
  * lines whose values GNU ld can parse: no `u` suffixes, no casts.
  *
- * Flash (1 MiB at 0, 4 KiB sectors, 8-byte phrases, two 512 KiB read-while-write blocks):
+ * Flash (1 MiB at 0, 4 KiB sectors, 8-byte phrases, two 512 KiB read-while-write blocks), the
+ * layout of mbed-bootloader v4.1.0's configs/internal_flash_no_rot.json exactly (the host's
+ * "mbed-classic" layout, harness/codec/layout.c): executables in the first block, storage in the
+ * second.
  *
  *   0x100000 +-----------------------------------+
- *            | firmware candidate storage         |  update-client.storage-address = 0x90000
- *            |   payload at 0x90070               |  (slot start + round_up(112, storage-page 8))
- *            |   v2 header (112 B) at 0x90000     |
- *   0x090000 +-----------------------------------+
- *            | KVSTORE (32 KiB)                   |  storage_tdb_internal.internal_base_address
+ *            | firmware candidate storage         |  update-client.storage-address = 0x88000
+ *            |   payload at 0x88070               |  (slot start + round_up(112, storage-page 8))
+ *            |   v2 header (112 B) at 0x88000     |  update-client.storage-size = 0x78000
  *   0x088000 +-----------------------------------+
+ *            | KVSTORE (2 x 16 KiB)               |  storage_tdb_internal.internal_base_address
+ *   0x080000 +-----------------------------------+
  *            | active application                 |  mbed-bootloader.application-start-address
- *   0x008400 |   (vector table first)             |    = 0x8400, max size 0x88000 - 0x8400
- *            | active metadata header (112 B)     |  update-client.application-details = 0x8000
+ *   0x008400 |   (vector table first)             |    = 0x8400, max size 0x80000 - 0x8400
+ *            | active metadata header (1 KiB      |  update-client.application-details = 0x8000
+ *            |   region, 112 B used)              |
  *   0x008000 +-----------------------------------+
  *            | bootloader (32 KiB, FCF at 0x400)  |
  *   0x000000 +-----------------------------------+
@@ -26,7 +30,8 @@
  * [0x8000, 0x9000) with the first 3 KiB of the application, so erasing the header also erases the
  * start of the application; the header sector is always the lowest sector of the active slot.
  *
- * The host has its own copy of these defaults (intended: the host may model other layouts).
+ * The host has its own copy of these numbers (its default layout, "mbed-classic"); it may model
+ * other layouts, this firmware is built for this one.
  */
 #ifndef FW_LAYOUT_H
 #define FW_LAYOUT_H
@@ -58,17 +63,17 @@
 #define LAYOUT_ACTIVE_HEADER_ADDR 0x00008000
 /* mbed-bootloader.application-start-address: the active image's vector table. */
 #define LAYOUT_APP_ADDR 0x00008400
-/* End of the active slot = start of KVSTORE. */
-#define LAYOUT_APP_END 0x00088000
+/* End of the active slot = end of the first flash block = start of KVSTORE. */
+#define LAYOUT_APP_END 0x00080000
 /* mbed-bootloader.max-application-size */
 #define LAYOUT_APP_MAX_SIZE (LAYOUT_APP_END - LAYOUT_APP_ADDR)
 
 /* storage_tdb_internal.internal_base_address / _size: KVSTORE (the bootloader never touches it). */
-#define LAYOUT_KVSTORE_ADDR 0x00088000
+#define LAYOUT_KVSTORE_ADDR 0x00080000
 #define LAYOUT_KVSTORE_SIZE 0x00008000
 
-/* update-client.storage-address / storage-size: one candidate slot to the end of flash. */
-#define LAYOUT_CANDIDATE_ADDR 0x00090000
+/* update-client.storage-address / storage-size (0x78000): one candidate slot to the end of flash. */
+#define LAYOUT_CANDIDATE_ADDR 0x00088000
 #define LAYOUT_CANDIDATE_SIZE (LAYOUT_FLASH_SIZE - LAYOUT_CANDIDATE_ADDR)
 /* Candidate payload = slot start + round_up(112, storage-page). */
 #define LAYOUT_CANDIDATE_PAYLOAD_ADDR (LAYOUT_CANDIDATE_ADDR + ((112 + LAYOUT_FLASH_PHRASE_SIZE - 1) / LAYOUT_FLASH_PHRASE_SIZE) * LAYOUT_FLASH_PHRASE_SIZE)
@@ -102,7 +107,7 @@ _Static_assert(LAYOUT_APP_END <= LAYOUT_KVSTORE_ADDR, "active slot overlaps KVST
 _Static_assert(LAYOUT_KVSTORE_ADDR + LAYOUT_KVSTORE_SIZE <= LAYOUT_CANDIDATE_ADDR,
                "KVSTORE overlaps the candidate slot");
 _Static_assert(LAYOUT_CANDIDATE_ADDR % LAYOUT_FLASH_SECTOR_SIZE == 0, "candidate slot not erase-aligned");
-_Static_assert(LAYOUT_CANDIDATE_PAYLOAD_ADDR == 0x90070, "candidate payload address");
+_Static_assert(LAYOUT_CANDIDATE_PAYLOAD_ADDR == 0x88070, "candidate payload address");
 _Static_assert(LAYOUT_BOOTLOADER_SIZE == LAYOUT_FLASH_PROT_REGION_SIZE,
                "bootloader self-protection assumes it is exactly FPROT region 0");
 #endif

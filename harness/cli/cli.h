@@ -48,6 +48,8 @@ int cmd_manifest(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 /* fwemu delta create|apply|show ... */
 int cmd_delta(int argc, char **argv);
+/* fwemu layout [NAME|FILE] [--from-mbed CONFIG.json [--target T]] [--json] */
+int cmd_layout(int argc, char **argv);
 
 /* ---- shared helpers (cli_util.c) ------------------------------------------------------------ */
 
@@ -97,6 +99,12 @@ int cli_read_input(const char *who, const char *opt, const char *arg, size_t max
 struct mf_key;
 int cli_load_key(const char *who, const char *path, struct mf_key **key, const char **name);
 #define CLI_BUNDLED_KEY_NAME "bundled dev key (TEST)"
+
+/* --layout NAME|FILE (codec/layout.h fw_layout_resolve; a relative FILE from the working
+ * directory). Errors are printed as "WHO: --layout: ..."; returns an exit status. */
+struct fw_layout;
+int cli_layout(const char *who, const char *arg, struct fw_layout *l);
+
 
 /* n bytes as lower-case hex into out[2n + 1]. */
 void cli_hex(char *out, const uint8_t *p, size_t n);

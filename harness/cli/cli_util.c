@@ -10,6 +10,7 @@
 
 #include "codec/bundled.h"
 #include "codec/input.h"
+#include "codec/layout.h"
 #include "codec/manifest.h"
 
 void cli_getopt_reset(void)
@@ -184,4 +185,13 @@ int cli_dispatch(const char *verb, void (*usage)(FILE *), const cli_sub_t *subs,
         if (!strcmp(sub, subs[i].name))
             return subs[i].run(argc - 1, argv + 1);
     return cli_usage(who, verb, "unknown sub-command '%s': %s", sub, names);
+}
+
+int cli_layout(const char *who, const char *arg, fw_layout_t *l)
+{
+    char err[512];
+    int rc = fw_layout_resolve(arg, NULL, l, err, sizeof err);
+    if (rc == FW_LAYOUT_ERR_NOMEM)
+        return cli_fail(FWEMU_EXIT_INTERNAL, who, "--layout: %s", err);
+    return rc ? cli_fail(FWEMU_EXIT_USAGE, who, "--layout: %s", err) : FWEMU_EXIT_OK;
 }

@@ -32,6 +32,9 @@ static const char boot_usage[] =
     "                       its segments, like qemu -kernel); a semihosting exit code becomes\n"
     "                       the exit code\n"
     "  --json               print the final state as JSON (the console is not streamed)\n"
+    "  --layout L           the flash layout: a bundled name (mbed-classic, the default;\n"
+    "                       mbed-fota) or a layout file (fwemu layout --help); it places the\n"
+    "                       bundled image and says where the app runs and its header is\n"
     "  --max-time SECONDS   emulated time limit (default 10)\n"
     "  --max-insns N        instruction budget (default 2000000000)\n"
     "  --max-resets N       stop after N resets after power-on (default 16)\n"
@@ -228,6 +231,13 @@ static int parse_option(int c, char **argv, boot_args_t *a)
     case 't': cfg->trace_code = true; break;
     case 'x': cfg->app_console_text = optarg; break;
     case 'y': a->app_symbol = optarg; break;
+    case 'L': {
+        int rc = cli_layout(who, optarg, &a->layout);
+        if (rc)
+            return rc;
+        device_config_layout(cfg, &a->layout);
+        break;
+    }
     case 'q': a->quiet = true; break;
     case 'v': a->verbose = true; break;
     default: return cli_opt_error(who, "boot", c, argv);
@@ -247,6 +257,7 @@ static int parse_args(int argc, char **argv, boot_args_t *a)
         { "fault-stop", no_argument, 0, 'F' },      { "trace", no_argument, 0, 't' },
         { "app-text", required_argument, 0, 'x' },  { "app-symbol", required_argument, 0, 'y' },
         { "quiet", no_argument, 0, 'q' },           { "verbose", no_argument, 0, 'v' },
+        { "layout", required_argument, 0, 'L' },
         { "help", no_argument, 0, 'h' },            { 0, 0, 0, 0 },
     };
     memset(a, 0, sizeof *a);
@@ -324,7 +335,9 @@ static int load_flash(const boot_args_t *a, uint8_t **flash)
     if (device_bundled_image(l, *flash, l->flash_size, 1, 2, err, sizeof err) != DEVICE_OK) {
         free(*flash);
         *flash = NULL;
-        return cli_fail(FWEMU_EXIT_INTERNAL, who, "bundled image: %s", err);
+        /* in the default layout our bug; in another the user's choice of layout */
+        return cli_fail(strcmp(l->name, FW_LAYOUT_DEFAULT_NAME) ? FWEMU_EXIT_USAGE : FWEMU_EXIT_INTERNAL,
+                        who, "bundled image: %s", err);
     }
     return FWEMU_EXIT_OK;
 }

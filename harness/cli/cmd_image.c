@@ -16,9 +16,9 @@ static void usage(FILE *f, const fw_layout_t *l)
 {
     fprintf(f,
         "usage: fwemu image -o FLASH.bin --bootloader FILE --active FILE --active-version N\n"
-        "                   [--candidate FILE --candidate-version N]\n"
+        "                   [--candidate FILE --candidate-version N] [--layout L]\n"
         "\n"
-        "Build a %" PRIu32 " MiB flash image: the bootloader at 0x%08" PRIx32 ", a v2 header for the active\n"
+        "Build a %" PRIu32 " MiB flash image in the layout %s (or --layout's): the bootloader at 0x%08" PRIx32 ", a v2 header for the active\n"
         "firmware at 0x%08" PRIx32 " and its body at 0x%08" PRIx32 ", and optionally a v2 header for a\n"
         "candidate at 0x%08" PRIx32 " with its payload at 0x%08" PRIx32 ". Everything else is erased (0xFF).\n"
         "\n"
@@ -29,11 +29,13 @@ static void usage(FILE *f, const fw_layout_t *l)
         "      --active-version N     firmwareVersion of the active header (unsigned 64-bit decimal)\n"
         "      --candidate FILE       a candidate firmware, linked at 0x%08" PRIx32 " (at most %" PRIu32 " bytes)\n"
         "      --candidate-version N  firmwareVersion of the candidate header (unsigned 64-bit decimal)\n"
+        "      --layout L             the flash layout: a bundled name (mbed-classic, the default;\n"
+        "                             mbed-fota) or a layout file; v2 header layouts only\n"
         "  -h, --help                 show this help and exit\n"
         "\n"
         "FILE is an ELF (its flash segments are flattened from the link address, gaps 0xFF), a raw\n"
         "binary, or bundled:NAME for an image built into fwemu:\n ",
-        l->flash_size >> 20, l->bootloader_start, l->active_header, l->app_start, l->candidate_start,
+        l->flash_size >> 20, l->name, l->bootloader_start, l->active_header, l->app_start, l->candidate_start,
         l->candidate_start + l->candidate_payload_offset,
         l->bootloader_start, l->bootloader_size, l->app_start, l->app_max_size,
         l->app_start, fw_layout_candidate_max(l));
@@ -64,7 +66,7 @@ static int load_part(const char *opt, const char *arg, uint32_t link_base, uint8
     return cli_fail(irc == IMAGE_ERR_NOMEM ? FWEMU_EXIT_INTERNAL : FWEMU_EXIT_USAGE, who, "%s: %s", opt, err);
 }
 
-enum { OPT_BOOTLOADER = 256, OPT_ACTIVE, OPT_ACTIVE_VERSION, OPT_CANDIDATE, OPT_CANDIDATE_VERSION };
+enum { OPT_BOOTLOADER = 256, OPT_ACTIVE, OPT_ACTIVE_VERSION, OPT_CANDIDATE, OPT_CANDIDATE_VERSION, OPT_LAYOUT };
 
 int cmd_image(int argc, char **argv)
 {
@@ -75,6 +77,7 @@ int cmd_image(int argc, char **argv)
         { "active-version", required_argument, NULL, OPT_ACTIVE_VERSION },
         { "candidate", required_argument, NULL, OPT_CANDIDATE },
         { "candidate-version", required_argument, NULL, OPT_CANDIDATE_VERSION },
+        { "layout", required_argument, NULL, OPT_LAYOUT },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -92,6 +95,10 @@ int cmd_image(int argc, char **argv)
         case OPT_BOOTLOADER: boot = optarg; break;
         case OPT_ACTIVE: active = optarg; break;
         case OPT_CANDIDATE: cand = optarg; break;
+        case OPT_LAYOUT:
+            if ((c = cli_layout(who, optarg, &l)))
+                return c;
+            break;
         case OPT_ACTIVE_VERSION:
             if (cli_number(who, "--active-version", optarg, &active_ver))
                 return FWEMU_EXIT_USAGE;

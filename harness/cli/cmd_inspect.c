@@ -10,19 +10,21 @@
 static void usage(FILE *f, const fw_layout_t *l)
 {
     fprintf(f,
-        "usage: fwemu inspect FILE [--json]\n"
+        "usage: fwemu inspect FILE [--json] [--layout L]\n"
         "\n"
-        "Decode a %" PRIu32 "-byte flash dump: the layout regions, the active header slot (0x%08" PRIx32 ")\n"
+        "Decode a %" PRIu32 "-byte flash dump in the layout %s (or --layout's): the layout regions, the active header slot (0x%08" PRIx32 ")\n"
         "and the candidate slot (0x%08" PRIx32 ") with their CRC, size and digest checks, and what the\n"
         "bootloader will do: boot the active image, install the candidate, ignore it, or nothing.\n"
         "\n"
         "options:\n"
         "  -j, --json    print one JSON object instead of text\n"
+        "      --layout L  the flash layout: a bundled name (mbed-classic, the default) or a\n"
+        "                layout file; v2 header layouts only\n"
         "  -h, --help    show this help and exit\n"
         "\n"
         "exit status: 0 decoded (whatever the verdict), 2 usage error or unreadable or wrong-size\n"
         "dump, 3 internal error\n",
-        l->flash_size, l->active_header, l->candidate_start);
+        l->flash_size, l->name, l->active_header, l->candidate_start);
 }
 
 int cmd_inspect(int argc, char **argv)
@@ -30,6 +32,7 @@ int cmd_inspect(int argc, char **argv)
     static const char who[] = "fwemu inspect";
     static const struct option opts[] = {
         { "json", no_argument, NULL, 'j' },
+        { "layout", required_argument, NULL, 'L' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -42,6 +45,10 @@ int cmd_inspect(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
         switch (c) {
         case 'j': json = 1; break;
+        case 'L':
+            if ((c = cli_layout(who, optarg, &l)))
+                return c;
+            break;
         case 'h':
             usage(stdout, &l);
             return FWEMU_EXIT_OK;

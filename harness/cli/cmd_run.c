@@ -55,6 +55,8 @@ static const char run_usage[] =
     "      --no-share       run every cut point's recovery in full (no sharing; slower)\n"
     "      --bootloader B   run every scenario with this bootloader instead of its own:\n"
     "                       bundled, bundled:<variant> (the deliberately broken ones) or a file\n"
+    "      --layout L       load every scenario in this flash layout instead of its own\n"
+    "                       device.layout: a bundled name (mbed-classic, mbed-fota) or a file\n"
     "      --junit FILE     write a JUnit XML report\n"
     "      --json FILE      write a JSON report (with every sweep's table of cut points)\n"
     "      --html FILE      write an HTML report\n"
@@ -68,6 +70,8 @@ static const char run_usage[] =
 typedef struct run_args {
     int jobs;
     const char *bootloader, *filter, *replay, *junit, *json, *html, *color;
+    const char *layout_arg;       /* --layout as given (NULL: none) */
+    fw_layout_t layout;           /* ... resolved */
     bool list, verbose, has_seed, has_shard, no_share;
     uint64_t seed;
     unsigned shard_i, shard_n;
@@ -84,6 +88,7 @@ static int parse_args(int argc, char **argv, run_args_t *a)
         { "html", required_argument, 0, 'H' },   { "verbose", no_argument, 0, 'v' },
         { "color", required_argument, 0, 'c' },  { "help", no_argument, 0, 'h' },
         { "bootloader", required_argument, 0, 'B' }, { "no-share", no_argument, 0, 'N' },
+        { "layout", required_argument, 0, 'L' },
         { 0, 0, 0, 0 },
     };
     *a = (run_args_t){ .jobs = 1, .color = "auto", .shard_n = 1 };
@@ -116,6 +121,17 @@ static int parse_args(int argc, char **argv, run_args_t *a)
         case 'v': a->verbose = true; break;
         case 'B': a->bootloader = optarg; break;
         case 'N': a->no_share = true; break;
+        case 'L': {
+            int rc = cli_layout(who, optarg, &a->layout);
+            if (rc)
+                return rc;
+            if (a->layout.header_format != FW_HDR_V2)
+                return cli_usage(who, "run", "--layout: '%s' uses the %s header format; scenarios run v2 "
+                                 "header layouts only (so far)", a->layout.name,
+                                 fw_hdr_format_name(a->layout.header_format));
+            a->layout_arg = optarg;
+            break;
+        }
         case 'c':
             if (strcmp(optarg, "auto") && strcmp(optarg, "always") && strcmp(optarg, "never"))
                 return cli_usage(who, "run", "--color: '%s' is not one of auto, always, never", optarg);
@@ -262,6 +278,7 @@ static int collect_all(int argc, char **argv, cli_paths_t *files)
 /* The loaded suite: every file validated before anything runs. */
 typedef struct suite {
     cli_paths_t files;
+    const fw_layout_t *layout;    /* --layout, or NULL */
     scenario_t *sc;
     bool *loaded;
 } suite_t;
@@ -286,7 +303,7 @@ static int suite_load(suite_t *su)
     int bad = 0;
     for (size_t i = 0; i < su->files.n; i++) {
         char err[1024];
-        if (scenario_load(su->files.v[i], &su->sc[i], err, sizeof err) != SCN_OK) {
+        if (scenario_load_layout(su->files.v[i], su->layout, &su->sc[i], err, sizeof err) != SCN_OK) {
             fprintf(stderr, "%s\n", err);
             bad++;
         } else {
@@ -422,7 +439,8 @@ static job_t *make_jobs(const suite_t *su, const size_t *sel, size_t nsel, const
                         run_opts_t **ros_out)
 {
     run_opts_t ro = { .has_seed = a->has_seed, .seed = a->seed, .verbose = a->verbose || a->replay,
-                      .program = "fwemu", .bootloader = a->bootloader, .no_share = a->no_share };
+                      .program = "fwemu", .bootloader = a->bootloader, .no_share = a->no_share,
+                      .layout = a->layout_arg };
     job_t *jl = calloc(nsel ? nsel : 1, sizeof *jl);
     run_opts_t *ros = calloc(nsel ? nsel : 1, sizeof *ros);
     *ros_out = ros;
@@ -663,7 +681,7 @@ int cmd_run(int argc, char **argv)
     use_color = !strcmp(a.color, "always") ||
                 (!strcmp(a.color, "auto") && isatty(1) && !(nc && *nc) && !(term && !strcmp(term, "dumb")));
 
-    suite_t su = { 0 };
+    suite_t su = { .layout = a.layout_arg ? &a.layout : NULL };
     size_t *sel = NULL, nsel = 0;
     if ((code = collect_all(argc, argv, &su.files)) || (code = suite_load(&su)))
         goto done;

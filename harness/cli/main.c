@@ -18,6 +18,7 @@ static const char usage[] =
     "  manifest  create or show a signed update manifest (Pelion manifest v3, ECDSA P-256)\n"
     "  keys      create an ECDSA P-256 signing key pair\n"
     "  delta     create, apply or show a delta payload (PELION/BSDIFF001)\n"
+    "  layout    show a flash layout, or derive one from an Mbed JSON configuration\n"
     "\n"
     "Exit status: 0 success, 1 a check failed, 2 bad arguments or input, 3 internal error.\n";
 
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
         return cmd_manifest(argc - 1, argv + 1);
     if (!strcmp(verb, "keys"))
         return cmd_keys(argc - 1, argv + 1);
+    if (!strcmp(verb, "layout"))
+        return cmd_layout(argc - 1, argv + 1);
     if (!strcmp(verb, "delta"))
         return cmd_delta(argc - 1, argv + 1);
     fprintf(stderr, "fwemu: unknown verb '%s'\n\n%s", verb, usage);

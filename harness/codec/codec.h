@@ -10,7 +10,7 @@
  * in codec/ includes emu/, scenario/, sweep/, server/ or cli/ (tests/e2e/architecture.sh checks).
  *
  * What it offers (include the one you need, or this header for all of them):
- *   codec/layout.h    the device's flash layout (regions, slots) as data
+ *   codec/layout.h    flash layouts as data: bundled (mbed-classic, mbed-fota), layout files, Mbed configs
  *   codec/input.h     whole input files into memory, with one set of messages for bad paths
  *   codec/image.h     firmware files (ELF or raw) -> bodies, v2 headers, 1 MiB flash images
  *   codec/inspect.h   a flash dump decoded: regions, header slots, what the bootloader will do

@@ -21,6 +21,7 @@ const char *image_strerror(int err)
     case IMAGE_ERR_NOMEM: return "out of memory";
     case IMAGE_ERR_SIZE: return "does not fit";
     case IMAGE_ERR_ARG: return "bad argument";
+    case IMAGE_ERR_HEADER_FORMAT: return "header format not supported";
     default: return "unknown image error";
     }
 }
@@ -206,6 +207,11 @@ int image_assemble(const fw_layout_t *l, const image_parts_t *parts, uint8_t *fl
         fileio_seterr(err, errlen, "flash buffer is %zu bytes, the layout needs %u", flash_size,
                l->flash_size);
         return IMAGE_ERR_SIZE;
+    }
+    if (l->header_format != FW_HDR_V2) {
+        fileio_seterr(err, errlen, "layout '%s' uses the %s header format; images are made with v2 "
+                      "headers only", l->name, fw_hdr_format_name(l->header_format));
+        return IMAGE_ERR_HEADER_FORMAT;
     }
     int rc = check_part(&parts->bootloader, "bootloader", "bootloader region", l->bootloader_size,
                         err, errlen);

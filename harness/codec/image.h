@@ -29,6 +29,7 @@ typedef enum image_err {
     IMAGE_ERR_NOMEM = -3,
     IMAGE_ERR_SIZE = -4,     /* a part does not fit its region, or a buffer of the wrong size */
     IMAGE_ERR_ARG = -5,      /* caller error (NULL where data is required) */
+    IMAGE_ERR_HEADER_FORMAT = -6, /* the layout's header format is not one image makes (v2 only) */
 } image_err_t;
 
 const char *image_strerror(int err);

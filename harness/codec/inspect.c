@@ -5,7 +5,7 @@
  * values and CRCs "0x%08x" strings, hashes lowercase hex strings; a u64 above 2^63-1 (JSON
  * integers are signed in jansson) is written as a decimal string:
  * {
- *   "file": "flash.bin", "size": 1048576, "flash_size": 1048576,
+ *   "file": "flash.bin", "size": 1048576, "flash_size": 1048576, "layout": "mbed-classic",
  *   "regions": [ {"name": "bootloader", "start": 0, "end": 32768, "size": 32768,
  *                 "erased": false, "used": 24576}, ... ],
  *   "active": {
@@ -49,6 +49,7 @@ const char *inspect_strerror(int err)
     case INSPECT_ERR_SIZE: return "dump size differs from the flash size";
     case INSPECT_ERR_NOMEM: return "out of memory";
     case INSPECT_ERR_ARG: return "bad argument";
+    case INSPECT_ERR_HEADER_FORMAT: return "header format not supported";
     default: return "unknown inspect error";
     }
 }
@@ -198,6 +199,11 @@ int inspect_flash(const fw_layout_t *l, const uint8_t *flash, size_t size, const
         return INSPECT_ERR_ARG;
     }
     const char *name = file && *file ? file : "flash dump";
+    if (l->header_format != FW_HDR_V2) {
+        fileio_seterr(err, errlen, "%s: layout '%s' uses the %s header format; inspect decodes v2 "
+                      "headers only", name, l->name, fw_hdr_format_name(l->header_format));
+        return INSPECT_ERR_HEADER_FORMAT;
+    }
     if (size != l->flash_size) {
         fileio_seterr(err, errlen, "%s: %zu bytes, expected %" PRIu32 " (the flash size)", name, size,
                l->flash_size);
@@ -317,7 +323,7 @@ static void print_slot_text(FILE *f, const inspect_slot_t *s, const inspect_resu
 void inspect_print_text(FILE *f, const inspect_result_t *r)
 {
     fprintf(f, "%s: %zu bytes\n", r->file[0] ? r->file : "flash dump", r->size);
-    fprintf(f, "regions:\n");
+    fprintf(f, "regions (layout %s):\n", r->layout.name);
     for (int i = 0; i < FW_REGION_COUNT; i++) {
         const inspect_region_t *g = &r->regions[i];
         fprintf(f, "  %-18s 0x%08" PRIx32 "-0x%08" PRIx32 " %8" PRIu32 " B  ", g->name, g->start,
@@ -443,6 +449,7 @@ struct json_t *inspect_to_json(const inspect_result_t *r)
     put(root, "file", jstr_lossy(r->file), &bad);
     put(root, "size", json_integer((json_int_t)r->size), &bad);
     put(root, "flash_size", json_integer(r->layout.flash_size), &bad);
+    put(root, "layout", jstr_lossy(r->layout.name), &bad);
     json_t *regions = json_array();
     for (int i = 0; regions && i < FW_REGION_COUNT; i++) {
         const inspect_region_t *g = &r->regions[i];

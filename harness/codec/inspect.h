@@ -34,6 +34,7 @@ typedef enum inspect_err {
     INSPECT_ERR_SIZE = -2,    /* dump size differs from the flash size */
     INSPECT_ERR_NOMEM = -3,
     INSPECT_ERR_ARG = -4,
+    INSPECT_ERR_HEADER_FORMAT = -5, /* the layout's header format is not decoded here (v2 only) */
 } inspect_err_t;
 
 const char *inspect_strerror(int err);

@@ -11,6 +11,11 @@
 void device_config(emu_config_t *cfg, const fw_layout_t *l)
 {
     emu_config_defaults(cfg);
+    device_config_layout(cfg, l);
+}
+
+void device_config_layout(emu_config_t *cfg, const fw_layout_t *l)
+{
     cfg->app_region_start = l->app_start;
     cfg->app_region_end = l->app_start + l->app_max_size;
 }

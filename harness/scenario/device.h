@@ -20,6 +20,8 @@ typedef enum device_err {
 /* Machine defaults for the layout: K64F, watchdog on, the active app region as the
  * "app running" region (VTOR moved there and the CPU executing there). */
 void device_config(emu_config_t *cfg, const fw_layout_t *l);
+/* Only the fields of cfg that come from the layout (the app region), the rest left as it is. */
+void device_config_layout(emu_config_t *cfg, const fw_layout_t *l);
 
 /* Assemble the bundled flash image: bundled bootloader, bundled app_v<active_version> as the
  * active image, and app_v<candidate_version> in candidate storage (0 = no candidate). */

@@ -225,9 +225,11 @@ void sess_replay_cmd(const session_t *ss, const char *id, char *out, size_t n)
 {
     const char *prog = ss->o->program ? ss->o->program : "fwemu";
     const char *file = ss->o->scenario_arg ? ss->o->scenario_arg : ss->s->file;
-    char bl[600] = "";
+    char bl[1200] = "";
     if (ss->o->bootloader)
         snprintf(bl, sizeof bl, " --bootloader '%.500s'", ss->o->bootloader);
+    if (ss->o->layout)
+        snprintf(bl + strlen(bl), sizeof bl - strlen(bl), " --layout '%.500s'", ss->o->layout);
     if (id)
         snprintf(out, n, "%s run %s --seed %" PRIu64 "%s --replay '%s' -v", prog, file, ss->seed, bl, id);
     else

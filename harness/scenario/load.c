@@ -621,6 +621,7 @@ void scenario_free(scenario_t *s)
     free(s->description);
     free_strv(s->tags, s->ntags);
     free(s->device.bootloader);
+    free(s->device.layout);
     free(s->setup.dump);
     free(s->setup.active.image);
     free(s->setup.active.file);
@@ -690,15 +691,24 @@ static int read_all(ctx_t *c, unsigned char **out, size_t *len)
 
 int scenario_load(const char *path, scenario_t *out, char *err, size_t errlen)
 {
+    return scenario_load_layout(path, NULL, out, err, errlen);
+}
+
+int scenario_load_layout(const char *path, const fw_layout_t *layout, scenario_t *out, char *err,
+                         size_t errlen)
+{
     char dummy[1];
     ctx_t c = { .path = path ? path : "(null)", .err = err && errlen ? err : dummy,
-                .errlen = err && errlen ? errlen : sizeof dummy };
+                .errlen = err && errlen ? errlen : sizeof dummy, .override = layout };
     c.err[0] = 0;
     if (!out)
         return SCN_ERR_IO;
     init_defaults(out);
     c.s = out;
-    fw_layout_default(&c.l);
+    if (layout)
+        c.l = *layout;
+    else
+        fw_layout_default(&c.l);
     if (!path) {
         snprintf(c.err, c.errlen, "(null): no file given");
         return SCN_ERR_IO;
@@ -724,5 +734,6 @@ int scenario_load(const char *path, scenario_t *out, char *err, size_t errlen)
         scenario_free(out);
         return c.rc;
     }
+    out->layout = c.l;
     return SCN_OK;
 }

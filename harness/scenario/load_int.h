@@ -45,7 +45,8 @@ typedef struct ctx {
     char *err; size_t errlen;
     int rc;                       /* first error (SCN_OK while none) */
     scenario_t *s;
-    fw_layout_t l;
+    fw_layout_t l;                /* the scenario's layout (set before setup and steps are parsed) */
+    const fw_layout_t *override;  /* scenario_load_layout's, or NULL */
 } ctx_t;
 
 /* Power state along the steps (ld_check_power): off at the start, on, off after stay_off. */

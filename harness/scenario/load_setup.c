@@ -65,9 +65,28 @@ int ld_get_app_image(ctx_t *c, const ynode_t *k, const ynode_t *v, char **out, c
 
 /* ---- device ------------------------------------------------------------------------------------ */
 
+/* device.layout: a bundled name or a layout file relative to the scenario file. */
+static int parse_layout(ctx_t *c, const ynode_t *x, const char *arg)
+{
+    char dir[1024], msg[512] = "";
+    snprintf(dir, sizeof dir, "%s", c->path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = 0;
+    else
+        snprintf(dir, sizeof dir, ".");
+    if (fw_layout_resolve(arg, dir, &c->l, msg, sizeof msg))
+        return ld_err_at(c, x, "'layout': %s", msg);
+    if (c->l.header_format != FW_HDR_V2)
+        return ld_err_at(c, x, "'layout': '%s' uses the %s header format; scenarios run v2 header layouts only "
+                         "(so far)", c->l.name, fw_hdr_format_name(c->l.header_format));
+    return 0;
+}
+
 int ld_parse_device(ctx_t *c, const ynode_t *k, const ynode_t *v)
 {
-    static const char *const keys[] = { "seed", "ram_fill", "watchdog", "unmapped", "flash", "bootloader", NULL };
+    static const char *const keys[] = { "seed", "ram_fill", "watchdog", "unmapped", "flash", "bootloader", "layout",
+                                        NULL };
     static const char *const fkeys[] = { "program_time", "erase_sector_time", "erase_block_time", "on_reprogram",
                                          "sector_size", "program_unit", NULL };
     static const char *const ram_fill[] = { "zero", "random", "retain", NULL };
@@ -108,6 +127,9 @@ int ld_parse_device(ctx_t *c, const ynode_t *k, const ynode_t *v)
                           "with one of: %s)", ld_shown(x, t), list);
         }
     }
+    if ((x = ld_get(v, "layout", &kn)) && ld_get_str(c, kn, x, &d->layout) == 0 && !c->override &&
+        parse_layout(c, x, d->layout))
+        return c->rc;
     const ynode_t *fk, *f = ld_get(v, "flash", &fk);
     if (!f || c->rc)
         return c->rc;

@@ -20,7 +20,7 @@
  *     (any) and from (step); "unset" stays unset where the runner keeps the machine's own default
  *     (device fields: -1 / 0; until.timeout_ns: 0 = 20 s);
  *   - values are in range: counts >= 1 where 0 would be meaningless, durations > 0, offsets and
- *     lengths inside their region of the default K64F layout (fw_layout_default), bundled image
+ *     lengths inside their region of the scenario's layout (scenario_t.layout), bundled image
  *     and bootloader variant names exist (bundled.h), console patterns compile (pattern.h);
  *   - the sequence of steps is possible: `run` and `reset` never follow a point where the device
  *     is off (the start, or power_loss with stay_off: true) without a `boot` in between.
@@ -31,6 +31,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "codec/layout.h"
 
 typedef enum scn_err {
     SCN_OK = 0,
@@ -72,6 +74,8 @@ typedef struct scn_device {
     char *bootloader;         /* "bundled" (default), "bundled:<variant>" or a file path (relative
                                * to the scenario file); NULL when absent; never set together with
                                * setup flash: erased / dump (load error: it would be ignored) */
+    char *layout;             /* device.layout as written: a bundled layout name or a layout file
+                               * (relative to the scenario file); NULL when absent */
     scn_pos_t pos;
 } scn_device_t;
 
@@ -342,20 +346,26 @@ typedef struct scenario {
     scn_expect_t expect;
     scn_sweep_t sweep;
     scn_budget_t budget;
+    fw_layout_t layout;       /* the flash layout everything above is placed in: the loader's
+                               * override, else device.layout, else the default (mbed-classic) */
 } scenario_t;
 
 /* Load and validate one file. On error returns <0 (scn_err_t) and writes "file:line:column:
  * message" into err (an I/O error: "file: message"); *out is then left zeroed, so scenario_free
  * on it is harmless. The scenario must be freed with scenario_free on success. The loader reads
- * no file other than `path` (image, dump and bootloader files are the runner's business). */
+ * no file other than `path` and a device.layout file (image, dump and bootloader files are the
+ * runner's business). */
 int scenario_load(const char *path, scenario_t *out, char *err, size_t errlen);
+/* scenario_load with a layout that replaces every scenario's device.layout (NULL: none), as
+ * `fwemu run --layout` does. */
+int scenario_load_layout(const char *path, const fw_layout_t *layout, scenario_t *out, char *err,
+                         size_t errlen);
 void scenario_free(scenario_t *s);
 
 /* Names used in the YAML (also for messages and reports); "?" for a value out of range. */
 const char *scn_region_name(scn_region_t r);
 /* [*start, *end) of a region in the layout (SCN_REGION_NONE: the whole flash). */
-struct fw_layout;
-void scn_region_range(const struct fw_layout *l, scn_region_t r, uint32_t *start, uint32_t *end);          /* NONE: "flash" */
+void scn_region_range(const fw_layout_t *l, scn_region_t r, uint32_t *start, uint32_t *end);          /* NONE: "flash" */
 const char *scn_cut_mode_name(scn_cut_mode_t m);
 const char *scn_step_kind_name(scn_step_kind_t k);
 const char *scn_field_name(scn_field_t f);            /* NONE: "?" */

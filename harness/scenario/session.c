@@ -323,7 +323,9 @@ int sess_open(session_t *ss, const scenario_t *s, const run_opts_t *o, char *err
     memset(ss, 0, sizeof *ss);
     ss->s = s;
     ss->o = o;
-    fw_layout_default(&ss->l);
+    ss->l = s->layout;
+    if (!ss->l.flash_size)      /* a scenario_t not made by scenario_load */
+        fw_layout_default(&ss->l);
     ss->seed = o->has_seed ? o->seed : (s->device.has_seed ? s->device.seed : 0);
     if (s->file) {
         char tmp[1024];

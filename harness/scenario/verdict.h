@@ -27,6 +27,8 @@ typedef struct run_opts {
     const char *program;            /* argv[0] for replay commands */
     const char *scenario_arg;       /* how the scenario file is named on the command line */
     const char *bootloader;         /* overrides every scenario's device.bootloader (NULL: no) */
+    const char *layout;             /* the --layout every scenario was loaded with, for replay
+                                     * commands (NULL: none; the layout itself is scenario_t's) */
     bool no_share;                  /* sweeps: every cut point's recovery in full (no cut
                                      * de-duplication, no recovery sharing) */
 } run_opts_t;

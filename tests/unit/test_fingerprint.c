@@ -149,9 +149,9 @@ static void state_differences_show(void **state)
     assert_int_equal(fingerprint(a.m), f0);
 
     uint8_t *fl = flash_mem(emu_flash(a.m));   /* flash (candidate slot: no code there) */
-    fl[0x90000] ^= 0x80u;
+    fl[0x88000] ^= 0x80u;
     assert_true(fingerprint(a.m) != f0);
-    fl[0x90000] ^= 0x80u;
+    fl[0x88000] ^= 0x80u;
     assert_int_equal(fingerprint(a.m), f0);
 
     rig_run(&a, 10000000ull);                    /* running on: the CPU and SysTick move */

@@ -452,11 +452,11 @@ static void layout_default_is_the_k64f_internal_flash_layout(void **state)
     uint32_t s, e;
     assert_int_equal(L.flash_size, 0x100000);
     assert_int_equal(L.candidate_payload_offset, 0x70);
-    assert_int_equal(L.app_max_size, 0x88000 - 0x8400);
+    assert_int_equal(L.app_max_size, 0x80000 - 0x8400);
     const struct { const char *n; uint32_t s, e; } want[] = {
         { "bootloader", 0, 0x8000 }, { "active-header", 0x8000, 0x8400 },
-        { "active-app", 0x8400, 0x88000 }, { "kvstore", 0x88000, 0x90000 },
-        { "candidate-header", 0x90000, 0x90070 }, { "candidate-payload", 0x90070, 0x100000 },
+        { "active-app", 0x8400, 0x80000 }, { "kvstore", 0x80000, 0x88000 },
+        { "candidate-header", 0x88000, 0x88070 }, { "candidate-payload", 0x88070, 0x100000 },
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         assert_int_equal(fw_layout_region(&L, want[i].n, &s, &e), FW_LAYOUT_OK);
@@ -465,7 +465,7 @@ static void layout_default_is_the_k64f_internal_flash_layout(void **state)
         assert_string_equal(fw_region_name((fw_region_id_t)i), want[i].n);
     }
     assert_int_equal(fw_layout_region(&L, "nope", &s, &e), FW_LAYOUT_ERR_NOTFOUND);
-    assert_int_equal(fw_layout_candidate_max(&L), 0x100000 - 0x90070);
+    assert_int_equal(fw_layout_candidate_max(&L), 0x80000 - 0x8400);   /* max-application-size bounds it */
 }
 
 static void assemble_places_bootloader_headers_and_bodies(void **state)
@@ -478,9 +478,9 @@ static void assemble_places_bootloader_headers_and_bodies(void **state)
     assert_memory_equal(flash + 0x8000, h, sizeof h);
     assert_memory_equal(flash + 0x8400, body1, sizeof body1);
     image_make_header(2, body2, sizeof body2, h);
-    assert_memory_equal(flash + 0x90000, h, sizeof h);
-    assert_memory_equal(flash + 0x90070, body2, sizeof body2);
-    for (uint32_t a = 0x88000; a < 0x90000; a++)
+    assert_memory_equal(flash + 0x88000, h, sizeof h);
+    assert_memory_equal(flash + 0x88070, body2, sizeof body2);
+    for (uint32_t a = 0x80000; a < 0x88000; a++)
         assert_int_equal(flash[a], 0xFF);
 }
 
@@ -491,7 +491,7 @@ static void assemble_refuses_parts_that_do_not_fit_naming_them(void **state)
     image_parts_t p = { .active = { .name = "big.bin", .data = big, .len = sizeof big } };
     assert_int_equal(image_assemble(&L, &p, flash, L.flash_size, err, sizeof err), IMAGE_ERR_SIZE);
     assert_non_null(strstr(err, "active image 'big.bin' is 524288 bytes"));
-    image_parts_t q = { .candidate = { .name = "c.bin", .data = big, .len = 0x70000 } };
+    image_parts_t q = { .candidate = { .name = "c.bin", .data = big, .len = 0x77C01 } };
     assert_int_equal(image_assemble(&L, &q, flash, L.flash_size, err, sizeof err), IMAGE_ERR_SIZE);
     assert_non_null(strstr(err, "candidate image 'c.bin'"));
     image_parts_t r = { .bootloader = { .name = "bl.bin", .data = big, .len = 0x8001 } };
@@ -569,7 +569,7 @@ static void invalid_active_accepts_an_older_candidate(void **state)
 static void newer_but_corrupt_candidate_leaves_the_active_booting(void **state)
 {
     assemble(body1, sizeof body1, 1, body2, sizeof body2, 2);
-    flash[0x90070 + 6999] ^= 0x80;
+    flash[0x88070 + 6999] ^= 0x80;
     inspect_now();
     assert_false(R.candidate.valid);
     assert_non_null(strstr(R.candidate.reason, "digest mismatch"));
@@ -622,7 +622,7 @@ static void empty_and_oversized_headers_are_invalid(void **state)
 static void v3_header_is_recognised_and_not_booted(void **state)
 {
     assemble(body1, sizeof body1, 1, NULL, 0, 0);
-    uint8_t *p = flash + 0x90000;
+    uint8_t *p = flash + 0x88000;
     memset(p, 0, MBED_HDR_V3_SIZE);
     p[0] = 0xa3; p[1] = 0x53; p[2] = 0x02; p[3] = 0x5c;
     p[4] = 0x88; p[5] = 0x13;                                   /* fw_size 5000 */

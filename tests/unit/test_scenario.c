@@ -370,8 +370,8 @@ static void test_readme_example_parses_to_its_values(void **state)
     assert_int_equal(e->running_version, 2);
     assert_string_equal(e->running_image, "app_v2");
     assert_true(e->has_running_digest);
-    assert_int_equal(e->running_digest[0], 0xa0);
-    assert_int_equal(e->running_digest[31], 0xe1);
+    assert_int_equal(e->running_digest[0], 0x31);
+    assert_int_equal(e->running_digest[31], 0xd3);
     assert_int_equal(e->active, SCN_HDR_VALID);
     assert_int_equal(e->candidate, SCN_HDR_VALID);
     assert_false(e->has_resets);
@@ -769,7 +769,7 @@ static void test_conflicting_and_impossible_combinations(void **state)
     expect_schema("steps:\n  - power_loss: {at: {time: 1ms}, mode: torn}\n",
                   "2:35: 'mode' applies only to 'at: {flash_op: ...}' (a cut at a time or an instruction count "
                   "interrupts no flash operation)");
-    expect_schema("steps:\n  - corrupt: {region: kvstore, address: 0x88000, flip: 1}\n",
+    expect_schema("steps:\n  - corrupt: {region: kvstore, address: 0x80000, flip: 1}\n",
                   "2:32: 'region' and 'address' exclude each other (use region + offset, or address)");
     expect_schema("steps:\n  - corrupt: {region: kvstore, flip: 1, write: 00}\n",
                   "2:41: 'corrupt' does one thing: 'flip' and 'write' exclude each other");
@@ -926,6 +926,42 @@ static void test_replaced_bytes_load_or_fail_cleanly(void **state)
     free(y);
 }
 
+/* device.layout: a bundled name or a file relative to the scenario; the loader's override wins. */
+static void test_device_layout_places_the_scenario(void **state)
+{
+    const char *lpath = "/tmp/fwemu_scn_layout.json";
+    FILE *f = fopen(lpath, "w");
+    assert_non_null(f);
+    fputs("{\"mbed-bootloader.bootloader-size\": \"0x8000\", \"update-client.application-details\": \"0x8000\",\n"
+          " \"mbed-bootloader.application-start-address\": \"0x8400\",\n"
+          " \"mbed-bootloader.max-application-size\": \"0x7FC00\",\n"
+          " \"storage_tdb_internal.internal_base_address\": \"0x88000\", \"storage_tdb_internal.internal_size\": \"0x8000\",\n"
+          " \"update-client.storage-address\": \"0x90000\", \"update-client.storage-size\": \"0x70000\"}\n", f);
+    fclose(f);
+    scenario_t s;
+    char err[1024];
+    assert_int_equal(load("device: {layout: fwemu_scn_layout.json}\nsteps:\n  - boot\n", &s, err, sizeof err), SCN_OK);
+    assert_string_equal(s.layout.name, "fwemu_scn_layout");
+    assert_int_equal(s.layout.candidate_start, 0x90000);
+    scenario_free(&s);
+    fw_layout_t classic;
+    fw_layout_default(&classic);
+    const char *yaml = "device: {layout: fwemu_scn_layout.json}\n";
+    write_tmp(yaml, strlen(yaml));
+    assert_int_equal(scenario_load_layout(path, &classic, &s, err, sizeof err), SCN_OK);
+    unlink(path);
+    assert_int_equal(s.layout.candidate_start, 0x88000);
+    scenario_free(&s);
+    unlink(lpath);
+    assert_int_equal(load("device: {layout: mbed-classic}\n", &s, err, sizeof err), SCN_OK);
+    assert_string_equal(s.layout.name, "mbed-classic");
+    scenario_free(&s);
+    expect_schema("device: {layout: mbed-nope}\n", "1:18: 'layout': unknown layout 'mbed-nope' (bundled: mbed-classic, "
+                  "mbed-fota; or a layout file path)");
+    expect_schema("device: {layout: mbed-fota}\n", "1:18: 'layout': 'mbed-fota' uses the fota header format; "
+                  "scenarios run v2 header layouts only (so far)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -955,6 +991,7 @@ int main(void)
         cmocka_unit_test(test_every_prefix_of_the_example_loads_or_fails_cleanly),
         cmocka_unit_test(test_every_line_prefix_and_every_dropped_line_loads_or_fails_cleanly),
         cmocka_unit_test(test_replaced_bytes_load_or_fail_cleanly),
+        cmocka_unit_test(test_device_layout_places_the_scenario),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
