@@ -88,6 +88,15 @@ static drive_res_t drive_begin(session_t *ss, const drive_ctx_t *dc)
     return DRIVE_GO_ON;
 }
 
+/* Resets that count towards the reset-loop guard: waits for the app count every reset since the
+ * step began, the others those since the app last started. */
+static uint32_t reset_loop_count(session_t *ss, const drive_ctx_t *dc)
+{
+    const scn_until_t *u = dc->u;
+    uint32_t since = u->kind == SCN_UNTIL_APP_RUNNING || u->kind == SCN_UNTIL_HALT ? dc->resets0 : dc->resets_app;
+    return sess_total_resets(ss->m) - since;
+}
+
 /* The machine's stop conditions for the next run (or a result without running). */
 static drive_res_t drive_stop_for(session_t *ss, const drive_ctx_t *dc, emu_stop_t *st, char *not_reached,
                                   size_t nlen)
@@ -122,11 +131,9 @@ static drive_res_t drive_stop_for(session_t *ss, const drive_ctx_t *dc, emu_stop
     }
     /* a device that keeps resetting without the app running is in a reset loop, whatever the step
      * waits for (resets that lock up at once pass no time and run no instruction: no other
-     * limit would end the wait). Waits for the app count every reset since the step began,
-     * the others those since the app last started. */
+     * limit would end the wait) */
     if (u->kind != SCN_UNTIL_RESETS) {
-        uint32_t loop = u->kind == SCN_UNTIL_APP_RUNNING || u->kind == SCN_UNTIL_HALT ? done
-                      : sess_total_resets(m) - dc->resets_app;
+        uint32_t loop = reset_loop_count(ss, dc);
         if (loop >= RESET_LOOP_RESETS) {
             snprintf(not_reached, nlen, "reset loop: %u resets without the app running", loop);
             return DRIVE_NOT_REACHED;
@@ -190,9 +197,7 @@ static drive_res_t drive_stopped(session_t *ss, drive_ctx_t *dc, const emu_resul
     case EMU_STOP_RESETS:
         if (u->kind == SCN_UNTIL_RESETS)
             return DRIVE_REACHED;
-        snprintf(not_reached, nlen, "reset loop: %u resets without the app running",
-                 u->kind == SCN_UNTIL_APP_RUNNING || u->kind == SCN_UNTIL_HALT ? sess_total_resets(m) - dc->resets0
-                                                                               : sess_total_resets(m) - dc->resets_app);
+        snprintf(not_reached, nlen, "reset loop: %u resets without the app running", reset_loop_count(ss, dc));
         return DRIVE_NOT_REACHED;
     case EMU_STOP_TIME:
         return drive_time(ss, dc, pos, not_reached, nlen);

@@ -80,14 +80,12 @@ bool sess_op_matches(const session_t *ss, const scn_flash_sel_t *sel, flash_op_k
  * is recognised running since the last reset, the bootloader before. */
 static void check_writer(session_t *ss, const flash_op_t *op)
 {
-    static const scn_region_t own[2][3] = {
-        [SCN_WRITER_BOOTLOADER] = { SCN_REGION_ACTIVE, SCN_REGION_NONE, SCN_REGION_NONE },
-        [SCN_WRITER_APP] = { SCN_REGION_CANDIDATE, SCN_REGION_KVSTORE, SCN_REGION_NONE },
+    static const uint32_t own[2] = {
+        [SCN_WRITER_BOOTLOADER] = 1u << SCN_REGION_ACTIVE,
+        [SCN_WRITER_APP] = 1u << SCN_REGION_CANDIDATE | 1u << SCN_REGION_KVSTORE,
     };
     scn_writer_t who = emu_app_running(ss->m) ? SCN_WRITER_APP : SCN_WRITER_BOOTLOADER;
-    uint32_t allowed = ss->s->expect.may_write[who];
-    for (int i = 0; i < 3 && own[who][i] != SCN_REGION_NONE; i++)
-        allowed |= 1u << own[who][i];
+    uint32_t allowed = own[who] | ss->s->expect.may_write[who];
     uint32_t end = op->addr + op->len;
     for (uint32_t r = SCN_REGION_BOOTLOADER; r <= SCN_REGION_CANDIDATE; r++) {
         uint32_t a, b;
