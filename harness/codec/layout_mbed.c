@@ -347,7 +347,7 @@ static int lookup(mctx_t *c, const char *const *names, uint32_t *out)
         sym_t *s = sym_find(c, *names);
         if (!s)
             continue;
-        long long v;
+        long long v = 0;
         if (eval_sym(c, s, &v))
             return -1;
         if (v < 0 || v > 0xFFFFFFFFll)
