@@ -122,7 +122,7 @@ typedef struct cli_sub {
 int cli_dispatch(const char *verb, void (*usage)(FILE *), const cli_sub_t *subs, size_t nsubs,
                  int argc, char **argv);
 
-/* ---- fwemu boot's outcome (cmd_boot.c) --------------------------------------------------------- */
+/* ---- fwemu boot's outcome (cmd_boot.c) ------------------------------------------------------- */
 
 /* What the device did by the time the run stopped: the only inputs of the outcome. Where the PC
  * happened to be is not evidence (a limit can stop a healthy boot in the bootloader). */
@@ -132,7 +132,8 @@ typedef struct cli_boot_evidence {
     bool in_fault_handler;     /* it ended inside HardFault..UsageFault (IPSR 3..6) */
     bool locked_up;            /* it locked up since the last reset that was not a lockup reset */
     bool update_layout;        /* the flash follows the update layout (not --elf) */
-    bool said_no_image;        /* the bootloader's last decision on the console: "[BOOT] no bootable image" */
+    bool said_no_image;        /* the bootloader's last decision on the console was
+                                * "[BOOT] no bootable image" */
     bool flash_unbootable;     /* the flash it ended with holds no image the bootloader may boot
                                 * (inspect.h decision: none) */
 } cli_boot_evidence_t;
@@ -143,7 +144,7 @@ typedef struct cli_boot_evidence {
  * stopped it first: time, instructions or resets). */
 const char *cli_boot_outcome(const cli_boot_evidence_t *e);
 
-/* ---- fwemu run's scenario files (cmd_run.c) --------------------------------------------------- */
+/* ---- fwemu run's scenario files (cmd_run.c) ------------------------------------------------- */
 
 typedef struct cli_paths {
     char **v;
@@ -151,9 +152,10 @@ typedef struct cli_paths {
 } cli_paths_t;
 
 /* Append the scenario files path stands for to out: path itself when it is not a directory; for
- * a directory every *.yaml and *.yml file in it (not hidden ones, not its subdirectories), sorted
- * by name. A directory without any is CLI_ERR_EMPTY ("no scenarios in DIR (no *.yaml or *.yml
- * files)"); a path that cannot be read is CLI_ERR_PATH ("PATH: <errno text>"). err gets one line. */
+ * a directory every *.yaml and *.yml entry in it (not hidden ones; no descent into
+ * subdirectories), sorted by name. A directory without any is CLI_ERR_EMPTY ("no scenarios in
+ * DIR (no *.yaml or *.yml files)"); a path that cannot be read is CLI_ERR_PATH ("PATH: <errno
+ * text>"). err gets one line. */
 int cli_run_collect(const char *path, cli_paths_t *out, char *err, size_t errlen);
 void cli_paths_free(cli_paths_t *p);
 

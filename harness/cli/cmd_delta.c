@@ -213,8 +213,8 @@ static int do_show(const delta_args_t *a)
     }
     printf("%s: %s delta, %zu bytes\n", a->p1, DELTA_MAGIC, n);
     printf("new size:        %" PRIu64 " bytes\n", in.new_size);
-    printf("block size:      %" PRIu32 "%s\n", in.block_size,
-           in.block_size > DELTA_BLOCK_DEVICE_MAX ? " (above the device's 1024: it rejects this patch, delta-header)" : "");
+    printf("block size:      %" PRIu32 "%s\n", in.block_size, in.block_size > DELTA_BLOCK_DEVICE_MAX
+           ? " (above the device's 1024: it rejects this patch, delta-header)" : "");
     printf("max compressed:  %" PRIu32 " bytes (bound for the block size: %" PRIu32 ")\n",
            in.max_compressed, bound);
     printf("controls:        %" PRIu32 "\n", in.controls);

@@ -167,6 +167,7 @@ typedef struct create_args {
     bool have_version, json;
 } create_args_t;
 
+/* Options into a. Returns an exit status, -1 after --help. */
 static int create_parse(int argc, char **argv, create_args_t *a)
 {
     static const char who[] = "fwemu manifest create";

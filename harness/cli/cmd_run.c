@@ -110,7 +110,8 @@ static int parse_args(int argc, char **argv, run_args_t *a)
             a->has_seed = true;
             break;
         case 'S':
-            if (sscanf(optarg, "%u/%u", &a->shard_i, &a->shard_n) != 2 || a->shard_n == 0 || a->shard_i >= a->shard_n)
+            if (sscanf(optarg, "%u/%u", &a->shard_i, &a->shard_n) != 2 || a->shard_n == 0 ||
+                a->shard_i >= a->shard_n)
                 return cli_usage(who, "run", "--shard: '%s' is not I/N with 0 <= I < N", optarg);
             a->has_shard = true;
             break;
@@ -516,8 +517,10 @@ static void report_cuts(rpt_suite_t *su, size_t rc_index, const char *cls, const
         if (!rcut)
             break;
         char modes[16];
-        if (cu->seq2) snprintf(modes, sizeof modes, "%s/%s", scn_cut_mode_name(cu->mode), scn_cut_mode_name(cu->mode2));
-        else snprintf(modes, sizeof modes, "%s", scn_cut_mode_name(cu->mode));
+        if (cu->seq2)
+            snprintf(modes, sizeof modes, "%s/%s", scn_cut_mode_name(cu->mode), scn_cut_mode_name(cu->mode2));
+        else
+            snprintf(modes, sizeof modes, "%s", scn_cut_mode_name(cu->mode));
         rcut->id = rpt_strdup(cu->id);
         rcut->op_seq = cu->seq;
         rcut->op_kind = rpt_strdup(flash_op_kind_name(cu->kind));

@@ -3,7 +3,7 @@
 #include <pthread.h>
 #include <string.h>
 
-/* Symbols from bundled_fw.S (harness/bundled_fw.S.in): one .incbin per firmware .bin. */
+/* Symbols from bundled_fw.S (harness/codec/bundled_fw.S.in): one .incbin per firmware .bin. */
 #define BUNDLED_SYMS(sym) extern const uint8_t fwemu_bundled_##sym[], fwemu_bundled_##sym##_end[]
 BUNDLED_SYMS(bootloader);
 BUNDLED_SYMS(bootloader_erase_candidate_early);

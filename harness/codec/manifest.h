@@ -140,7 +140,7 @@ const char *mf_format_name(uint32_t f);
 
 /* Build a manifest for a payload (the common path of the CLI and the scenario runner):
  * payload = the bytes to serve. precursor != NULL makes a delta manifest: payload must be a
- * PELION/BSDIFF001 patch; it is applied to precursor with delta_apply (harness/delta.h) to compute
+ * PELION/BSDIFF001 patch; it is applied to precursor with delta_apply (codec/delta.h) to compute
  * installed-size/-digest, and precursor-digest = SHA-256(precursor). Sets payload-digest/-size,
  * version (decimal text), format (raw-binary / arm-patch-stream) and the metadata in m; other
  * fields stay as the caller set them (e.g. after mf_init). A patch that does not apply is

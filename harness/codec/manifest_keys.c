@@ -122,7 +122,8 @@ int mf_key_parse(const uint8_t *buf, size_t len, const char *name, mf_key_t **ou
             bool public_text = len && memmem(buf, len, "PUBLIC KEY", 10);
             int shown = public_text ? ret2 : ret;
             char what[300];
-            snprintf(what, sizeof what, "%s: %s", name, mbed_oom(shown) ? "out of memory" : key_problem(shown, public_text));
+            snprintf(what, sizeof what, "%s: %s", name,
+                     mbed_oom(shown) ? "out of memory" : key_problem(shown, public_text));
             mbed_err(err, errlen, what, shown);
             return mbed_oom(shown) ? MF_ERR_NOMEM : MF_ERR_KEY;
         }

@@ -1,5 +1,5 @@
 /*
- * The PELION/BSDIFF001 delta codec (harness/delta.c): varints and headers through hand-built
+ * The PELION/BSDIFF001 delta codec (harness/codec/delta.c): varints and headers through hand-built
  * patches, create -> apply round trips (synthetic inputs and the bundled app binaries), every
  * mutation and its device reason, delta_info, and a deterministic fuzz loop over damaged patches.
  */

@@ -1,6 +1,6 @@
 /*
- * ELF reader (emu/elf.c), flash image assembly (harness/image.c), dump inspection and the
- * bootloader verdict (harness/inspect.c), and the image / inspect CLI verbs.
+ * ELF reader (emu/elf.c), flash image assembly (harness/codec/image.c), dump inspection and the
+ * bootloader verdict (harness/codec/inspect.c), and the image / inspect CLI verbs.
  *
  * The ELF is built by hand in memory: three program headers (flash text at 0x8400, .data loaded
  * at 0x8418 and run at 0x20000000, .bss), a symbol table with its string table, a .text section,
@@ -22,7 +22,7 @@
 #include "cli/cli.h"
 #include "elf.h"
 #include "codec/image.h"
-#include "codec/inspect.h"      /* also brings harness/layout.h (firmware/common has a layout.h too) */
+#include "codec/inspect.h"      /* also brings codec/layout.h (firmware/common has a layout.h too) */
 #include "mbed_header.h"
 #include "test_cli_capture.h"
 #include "test_codec_tmpdir.h"

@@ -1,6 +1,6 @@
 /*
- * The host manifest codec (harness/manifest.c): Pelion manifest v3 DER, ECDSA P-256 (RFC 6979),
- * keys, uuid5, the payload describer (raw and delta).
+ * The host manifest codec (harness/codec/manifest.c, manifest_keys.c): Pelion manifest v3 DER,
+ * ECDSA P-256 (RFC 6979), keys, uuid5, the payload describer (raw and delta).
  *
  * KAT_DELTA below was made by an independent implementation (Python: a hand-written DER encoder
  * and the `cryptography` package's deterministic ECDSA, RFC 6979) from the bundled dev key, so
