@@ -29,6 +29,9 @@ typedef enum flash_op_kind {
     FLASH_OP_ERASE_SECTOR,
     FLASH_OP_ERASE_BLOCK,
     FLASH_OP_ERASE_ALL,
+    FLASH_OP_READ,          /* a controller command that only reads or checks the array (Read 1s,
+                             * Program Check, Read Resource, Read Once, Verify Backdoor Key): it
+                             * appears in events (a flash_error), never as an operation on the array */
     FLASH_OP_KIND_COUNT
 } flash_op_kind_t;
 

@@ -23,7 +23,7 @@ const char *emu_reset_kind_name(emu_reset_kind_t k)
 
 const char *flash_op_kind_name(flash_op_kind_t k)
 {
-    static const char *n[] = { "program", "erase_sector", "erase_block", "erase_all" };
+    static const char *n[] = { "program", "erase_sector", "erase_block", "erase_all", "read" };
     return (unsigned)k < FLASH_OP_KIND_COUNT ? n[k] : "?";
 }
 

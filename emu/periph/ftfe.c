@@ -149,7 +149,10 @@ static flash_op_kind_t ftfe_op_kind(uint8_t code)
     case FTFE_CMD_ERASE_SECTOR: return FLASH_OP_ERASE_SECTOR;
     case FTFE_CMD_ERASE_BLOCK: return FLASH_OP_ERASE_BLOCK;
     case FTFE_CMD_ERASE_ALL: return FLASH_OP_ERASE_ALL;
-    default: return FLASH_OP_PROGRAM;
+    case FTFE_CMD_PROGRAM_PHRASE:
+    case FTFE_CMD_PROGRAM_SECTION:
+    case FTFE_CMD_PROGRAM_ONCE: return FLASH_OP_PROGRAM;
+    default: return FLASH_OP_READ;    /* the read/check commands, and unknown codes (refused) */
     }
 }
 

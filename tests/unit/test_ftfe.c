@@ -299,6 +299,7 @@ static void test_read1s_section_mgstat0(void **state)
     assert_non_null(ev);
     assert_int_equal(ev->a.flash.code, FSTAT_MGSTAT0);
     assert_int_equal(ev->a.flash.addr, 0x6000);
+    assert_int_equal(ev->a.flash.op, FLASH_OP_READ);      /* Read 1s Section, not a program */
     /* MGSTAT0 is cleared by the next launch, not by writing it */
     wr(x, 0x00, 1, 0x01);
     assert_int_equal(rd(x, 0x00, 1) & FSTAT_MGSTAT0, FSTAT_MGSTAT0);
@@ -318,6 +319,11 @@ static void test_program_check_mgstat0(void **state)
     assert_int_equal(run_cmd(x, 0x02, 0x7004, 0x01FFFFFF, 0x11223344), FSTAT_CCIF);
     assert_int_equal(run_cmd(x, 0x02, 0x7000, 0x01FFFFFF, 0xDDCCBBAB), FSTAT_CCIF | FSTAT_MGSTAT0);
     assert_int_equal(run_cmd(x, 0x02, 0x7002, 0x01FFFFFF, 0), FSTAT_CCIF | FSTAT_ACCERR);
+    /* the error event of a command that only checks is labelled as one, not as a program */
+    const emu_event_t *ev = last_event(x, EMU_EV_FLASH_ERROR);
+    assert_non_null(ev);
+    assert_int_equal(ev->a.flash.op, FLASH_OP_READ);
+    assert_string_equal(flash_op_kind_name(ev->a.flash.op), "read");
 }
 
 static void test_accerr_for_bad_commands(void **state)
